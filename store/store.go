@@ -1,0 +1,63 @@
+// Package store is csbot's PostgreSQL persistence: the only package that
+// speaks SQL. It opens a pgx pool, applies the embedded migrations with
+// jackc/tern, and maps rows to the domain types of package csbot.
+//
+// Subpackages: localpg runs the embedded PostgreSQL cluster used when no
+// DATABASE_URL is configured, and pgtest gives each test a fresh database.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/csbot/csbot"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Store is a handle on csbot's database. It is safe for concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+	log  *slog.Logger
+}
+
+// Open connects to the database at url and checks that it answers. It does
+// not migrate; call Migrate first.
+func Open(ctx context.Context, url string, log *slog.Logger) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, errMalformedURL
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Store{pool: pool, log: log.With("component", "store")}, nil
+}
+
+// Close releases every connection.
+func (s *Store) Close() { s.pool.Close() }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// notFound turns pgx's no-rows error into csbot.ErrNotFound.
+func notFound(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return csbot.ErrNotFound
+	}
+	return err
+}
+
+// errMalformedURL replaces pgx's parse error, which may quote the URL and
+// so its password.
+var errMalformedURL = errors.New("parse database url: malformed connection string (check DATABASE_URL)")

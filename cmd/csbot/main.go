@@ -1,0 +1,163 @@
+// Command csbot is a self-hosted Slack bot for Customer Success teams.
+//
+// Run without arguments, it starts the bot (for now: the embedded database,
+// the demo portfolio on first run, and a summary of the book). Subcommands
+// migrate the schema, import CSV files and load a demo portfolio; run
+// `csbot --help` for the list and every environment variable.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// config is every setting csbot reads from the environment.
+type config struct {
+	AppToken       string `envconfig:"SLACK_APP_TOKEN" desc:"xapp- app-level token (connections:write) for Socket Mode"`
+	BotToken       string `envconfig:"SLACK_BOT_TOKEN" desc:"xoxb- bot token"`
+	SlackAPIURL    string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Slack Web API base URL (tests and the playground point it at the fake server)"`
+	DatabaseURL    string `envconfig:"DATABASE_URL" desc:"PostgreSQL URL; empty starts the embedded database under CSBOT_DATA_DIR"`
+	DataDir        string `envconfig:"CSBOT_DATA_DIR" default:".csbot" desc:"where the embedded database lives"`
+	OpenAIKey      string `envconfig:"OPENAI_API_KEY" desc:"key for the LLM that drafts EBRs; empty (and no base URL) = deterministic drafts"`
+	OpenAIBaseURL  string `envconfig:"OPENAI_BASE_URL" desc:"any OpenAI-compatible endpoint (e.g. a local Ollama or vLLM)"`
+	OpenAIModel    string `envconfig:"OPENAI_MODEL" default:"gpt-4o-mini" desc:"model name for EBR drafts"`
+	Timezone       string `envconfig:"CSBOT_TIMEZONE" default:"UTC" desc:"default IANA time zone for schedules (users' own zones win)"`
+	PolicyFile     string `envconfig:"CSBOT_POLICY_FILE" desc:"health, signal, reminder and notification policy overrides"`
+	OnboardingChan string `envconfig:"CSBOT_ONBOARDING_CHANNEL" desc:"channel id where handoffs go besides the account channel"`
+	HTTPAddr       string `envconfig:"CSBOT_HTTP_ADDR" desc:"optional listener for /healthz, /readyz and /metrics, e.g. 127.0.0.1:9090"`
+	FiscalStart    int    `envconfig:"CSBOT_FISCAL_YEAR_START" default:"1" desc:"month (1-12) the fiscal year starts, for quarters"`
+	LogLevel       string `envconfig:"CSBOT_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+}
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// usageError is a mistake on the command line or in input: exit code 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// commandHelp lists the subcommands for --help.
+func commandHelp() []struct{ name, help string } {
+	return []struct{ name, help string }{
+		{"(none)", "run the bot; with DATABASE_URL unset, on the embedded database (the demo portfolio is loaded on first run)"},
+		{"migrate", "bring the database schema up to date"},
+		{"import KIND FILE.csv", "import a CSV file, all or nothing; kinds: users, accounts, contacts, renewals, usage, tickets, nps, invoices, outages, touchpoints"},
+		{"demo [--accounts N] [--seed S] [--out DIR]", "load a deterministic demo portfolio, or write its CSV files to DIR"},
+		{"summary", "print a summary of the book: accounts by tier, ARR, renewals in the next 90 days"},
+	}
+}
+
+// run is main without the process: it returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	var cfg config
+	if err := envconfig.Process("", &cfg); err != nil {
+		fmt.Fprintf(stderr, "csbot: configuration: %v\n", err)
+		return exitUsage
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	cmd, rest := "", args
+	if len(args) > 0 {
+		cmd, rest = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "-h", "--help", "-help", "help":
+		printUsage(stdout)
+		return exitOK
+	case "":
+		err = runBot(ctx, cfg, log, stdout)
+	case "migrate":
+		err = runMigrate(ctx, cfg, log, rest, stdout)
+	case "import":
+		err = runImport(ctx, cfg, log, rest, stdout, stderr)
+	case "demo":
+		err = runDemo(ctx, cfg, log, rest, stdout)
+	case "summary":
+		err = runSummary(ctx, cfg, log, rest, stdout)
+	default:
+		if strings.HasPrefix(cmd, "-") {
+			err = usagef("unknown flag %q; run csbot --help", cmd)
+		} else {
+			err = usagef("unknown command %q; run csbot --help", cmd)
+		}
+	}
+	return exitCode(err, stderr)
+}
+
+// exitCode prints err for a person and maps it to an exit code.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitOK
+	}
+	var ue usageError
+	if errors.As(err, &ue) || errors.Is(err, flag.ErrHelp) {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(stderr, "csbot: %v\n", err)
+		}
+		return exitUsage
+	}
+	var ie *importFailure
+	if errors.As(err, &ie) {
+		ie.print(stderr)
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "csbot: %v\n", err)
+	return exitFailure
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "csbot: a Slack bot for Customer Success teams")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: csbot [command] [arguments]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	for _, c := range commandHelp() {
+		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.help)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Exit codes: 0 ok, 1 runtime failure, 2 usage or input error.")
+	fmt.Fprintln(w)
+	var cfg config
+	_ = envconfig.Usagef("", &cfg, w, envUsageFormat)
+}
+
+// envUsageFormat lists each variable with its default and meaning.
+const envUsageFormat = `Environment:
+{{range .}}  {{usage_key .}}{{if usage_default .}} (default {{usage_default .}}){{end}}
+      {{usage_description .}}
+{{end}}`

@@ -36,7 +36,9 @@ type rowCheck struct {
 	reason string
 }
 
-func c(target, expr, source string) importCol { return importCol{target: target, expr: expr, source: source} }
+func c(target, expr, source string) importCol {
+	return importCol{target: target, expr: expr, source: source}
+}
 func k(target, expr, source string) importCol {
 	return importCol{target: target, expr: expr, source: source, key: true}
 }

@@ -108,7 +108,7 @@ func (s *Store) Import(ctx context.Context, kind csbot.ImportKind, r io.Reader) 
 		return res, fmt.Errorf("import %s: commit: %w", kind.Name, err)
 	}
 	res.Unchanged = n - res.Inserted - res.Updated
-	s.log.InfoContext(ctx, "import", "kind", kind.Name, "rows", res.Rows, "inserted", res.Inserted, "updated", res.Updated, "unchanged", res.Unchanged)
+	s.log.DebugContext(ctx, "import", "kind", kind.Name, "rows", res.Rows, "inserted", res.Inserted, "updated", res.Updated, "unchanged", res.Unchanged)
 	return res, nil
 }
 

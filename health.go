@@ -947,3 +947,15 @@ func plural(n int, one, many string) string {
 	}
 	return many
 }
+
+// ScoreAll scores every account of facts at now and collects their risk
+// signals, in the order of facts.
+func ScoreAll(facts []AccountFacts, p Policy, now time.Time) ([]HealthScore, []Signal) {
+	scores := make([]HealthScore, len(facts))
+	var signals []Signal
+	for i, f := range facts {
+		scores[i] = Score(f, p, now)
+		signals = append(signals, Signals(f, scores[i], p, now)...)
+	}
+	return scores, signals
+}

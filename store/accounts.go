@@ -57,3 +57,15 @@ func deref[T any](p *T) T {
 	}
 	return *p
 }
+
+// AccountByID returns the account with internal id id, or
+// csbot.ErrNotFound.
+func (s *Store) AccountByID(ctx context.Context, id int64) (csbot.Account, error) {
+	const q = `SELECT ` + accountColumns + ` FROM accounts WHERE id = $1`
+	rows, _ := s.pool.Query(ctx, q, id)
+	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[accountRow])
+	if err != nil {
+		return csbot.Account{}, fmt.Errorf("account %d: %w", id, notFound(err))
+	}
+	return r.toAccount(), nil
+}

@@ -91,7 +91,8 @@ func (s *Store) TableCounts(ctx context.Context) (map[string]int64, error) {
 		SELECT 'nps_responses', count(*) FROM nps_responses UNION ALL
 		SELECT 'invoices', count(*) FROM invoices UNION ALL
 		SELECT 'outages', count(*) FROM outages UNION ALL
-		SELECT 'touchpoints', count(*) FROM touchpoints`
+		SELECT 'touchpoints', count(*) FROM touchpoints UNION ALL
+		SELECT 'health_scores', count(*) FROM health_scores`
 	rows, err := s.pool.Query(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("table counts: %w", err)

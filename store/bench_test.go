@@ -164,3 +164,52 @@ func sampleHeap(peak *uint64) (stop func()) {
 	}()
 	return func() { close(done); wg.Wait() }
 }
+
+// BenchmarkScoreBook measures the whole recompute of a demo book: read the
+// facts of every account in set-based queries, score them, write the
+// daily snapshots. The book has CSBOT_BENCH_ACCOUNTS accounts (default
+// 100,000; loading them takes a few minutes before the timer starts). It
+// reports seconds per recompute and the peak heap.
+//
+//	go test -run '^$' -bench ScoreBook -benchtime 3x -timeout 30m ./store/
+func BenchmarkScoreBook(b *testing.B) {
+	ctx := context.Background()
+	accounts := 100_000
+	if v := os.Getenv("CSBOT_BENCH_ACCOUNTS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			b.Fatalf("CSBOT_BENCH_ACCOUNTS: %v", err)
+		}
+		accounts = n
+	}
+	s, err := store.Open(ctx, pgtest.NewDatabase(ctx, b), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	loadStart := time.Now()
+	loadDemo(ctx, b, s, csbot.DemoOptions{Accounts: accounts, Seed: 1, Now: now})
+	b.Logf("loaded a %d-account demo book in %v", accounts, time.Since(loadStart).Round(time.Second))
+	p := csbot.DefaultPolicy()
+	var peak uint64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		stop := sampleHeap(&peak)
+		facts, err := s.AccountFacts(ctx, now)
+		if err != nil {
+			b.Fatal(err)
+		}
+		scores, _ := csbot.ScoreAll(facts, p, now)
+		n, err := s.SaveScores(ctx, scores)
+		stop()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n != int64(accounts) {
+			b.Fatalf("wrote %d snapshots, want %d", n, accounts)
+		}
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/recompute")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+}

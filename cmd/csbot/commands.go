@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -32,7 +33,15 @@ func runBot(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer)
 	}
 	if n == 0 && cfg.DatabaseURL == "" {
 		fmt.Fprintln(stdout, "First run: loading the demo portfolio (csbot demo).")
-		if err := loadDemo(ctx, db.Store, csbot.DemoOptions{Now: time.Now().UTC()}, stdout); err != nil {
+		policy, err := loadPolicy(cfg.PolicyFile)
+		if err != nil {
+			return err
+		}
+		now := time.Now().UTC()
+		if err := loadDemo(ctx, db.Store, csbot.DemoOptions{Now: now}, stdout); err != nil {
+			return err
+		}
+		if err := scoreDays(ctx, db.Store, policy, now, demoBackfillDays, stdout); err != nil {
 			return err
 		}
 	}
@@ -147,6 +156,7 @@ func runDemo(ctx context.Context, cfg config, log *slog.Logger, args []string, s
 	accounts := fs.Int("accounts", 200, "number of accounts (1..100000)")
 	seed := fs.Uint64("seed", 1, "random seed; the same seed gives the same portfolio")
 	out := fs.String("out", "", "write the CSV files to this directory instead of loading them")
+	backfill := fs.String("backfill", strconv.Itoa(demoBackfillDays)+"d", "score the portfolio for this many days before today too, so trends exist")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -159,9 +169,17 @@ func runDemo(ctx context.Context, cfg config, log *slog.Logger, args []string, s
 	if *accounts < 1 || *accounts > 100_000 {
 		return usagef("demo: --accounts must be between 1 and 100000")
 	}
+	days, err := parseDays(*backfill)
+	if err != nil {
+		return usagef("demo: --backfill %q: %v", *backfill, err)
+	}
 	opts := csbot.DemoOptions{Accounts: *accounts, Seed: *seed, Now: time.Now().UTC()}
 	if *out != "" {
 		return writeDemo(opts, *out, stdout)
+	}
+	policy, err := loadPolicy(cfg.PolicyFile)
+	if err != nil {
+		return err
 	}
 	db, err := openDatabase(ctx, cfg, log)
 	if err != nil {
@@ -171,8 +189,15 @@ func runDemo(ctx context.Context, cfg config, log *slog.Logger, args []string, s
 	if err := loadDemo(ctx, db.Store, opts, stdout); err != nil {
 		return err
 	}
+	if err := scoreDays(ctx, db.Store, policy, opts.Now, days, stdout); err != nil {
+		return err
+	}
 	return printSummary(ctx, db.Store, stdout)
 }
+
+// demoBackfillDays is how many days of snapshots the demo writes, enough
+// for the 7- and 30-day trends.
+const demoBackfillDays = 35
 
 // loadDemo streams each demo file through the same import path as a
 // user's CSV files.

@@ -67,8 +67,10 @@ func commandHelp() []struct{ name, help string } {
 		{"(none)", "run the bot; with DATABASE_URL unset, on the embedded database (the demo portfolio is loaded on first run)"},
 		{"migrate", "bring the database schema up to date"},
 		{"import KIND FILE.csv", "import a CSV file, all or nothing; kinds: users, accounts, contacts, renewals, usage, tickets, nps, invoices, outages, touchpoints"},
-		{"demo [--accounts N] [--seed S] [--out DIR]", "load a deterministic demo portfolio, or write its CSV files to DIR"},
-		{"summary", "print a summary of the book: accounts by tier, ARR, renewals in the next 90 days"},
+		{"demo [--accounts N] [--seed S] [--backfill 35d] [--out DIR]", "load a deterministic demo portfolio and score it (with daily snapshots of the days before, for trends), or write its CSV files to DIR"},
+		{"score [--at DATE] [--backfill 90d]", "compute every account's health score and risk signals and store the daily snapshot (and those of the days before)"},
+		{"policy", "print the policy in force (defaults + CSBOT_POLICY_FILE) as YAML, a starting point for a policy file"},
+		{"summary", "print a summary of the book: accounts by tier and band, ARR, renewals in the next 90 days"},
 	}
 }
 
@@ -99,6 +101,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runDemo(ctx, cfg, log, rest, stdout)
 	case "summary":
 		err = runSummary(ctx, cfg, log, rest, stdout)
+	case "score":
+		err = runScore(ctx, cfg, log, rest, stdout)
+	case "policy":
+		err = runPolicy(ctx, cfg, rest, stdout)
 	default:
 		if strings.HasPrefix(cmd, "-") {
 			err = usagef("unknown flag %q; run csbot --help", cmd)

@@ -1,0 +1,46 @@
+// Package slacktest is an in-process fake Slack for tests and the local
+// playground: the real slack-go client talks to it over loopback.
+//
+// A Server binds 127.0.0.1 only and plays both halves of Slack:
+//
+//   - the Web API under URL() ("http://127.0.0.1:<port>/api/", for
+//     slack.OptionAPIURL): auth.test, apps.connections.open, chat.postMessage,
+//     chat.postEphemeral, chat.update, chat.delete, views.open, views.push,
+//     views.update, views.publish, conversations.info, conversations.open,
+//     conversations.join, conversations.history and users.info, with Slack's
+//     answers and error shapes (API errors are HTTP 200 with
+//     {"ok":false,"error":"..."}; 429 carries Retry-After), form or JSON
+//     bodies, bearer or form tokens checked against the configured bot (xoxb-)
+//     and app (xapp-) tokens;
+//   - Socket Mode: apps.connections.open hands out a single-use
+//     ws://127.0.0.1:<port>/link/?ticket=... URL; the socket says hello, is
+//     pinged, and carries the envelopes a test pushes with SendSlashCommand,
+//     SendInteraction and SendEvent. Acks are recorded with their payload and
+//     latency; an envelope not acked within the ack timeout is delivered again
+//     with retry_attempt and retry_reason "timeout". Disconnect and
+//     DropConnection end the link the polite or the rude way;
+//   - response_url endpoints, handed out per envelope, usable five times.
+//
+// Every Web API call, delivery, ack, connection and response_url post is
+// recorded. Tests read the records with Calls, Acks, Messages and friends,
+// or block until a condition holds with WaitFor, WaitForCall, WaitForAck and
+// WaitForConnection: these wake on every change, so no test has to sleep.
+// Faults (429 with Retry-After, 5xx, Slack error codes, slow answers) are
+// injected per method for the next n calls with FailNext.
+//
+// A bot test looks like this:
+//
+//	srv := slacktest.New(t, slacktest.WithAckTimeout(200*time.Millisecond))
+//	srv.AddChannel(slacktest.Channel{ID: "C1", Name: "acme", Member: true})
+//	srv.AddUser(slacktest.User{ID: "U1", Name: "ana", TZ: "Europe/Paris"})
+//	api := slack.New(srv.BotToken(), slack.OptionAPIURL(srv.URL()),
+//		slack.OptionAppLevelToken(srv.AppToken()))
+//	go runBot(ctx, socketmode.New(api))
+//	env, err := srv.SendSlashCommand(ctx, slacktest.SlashCommand{
+//		Command: "/health", Text: "acme", UserID: "U1", ChannelID: "C1"})
+//	ack, err := srv.WaitForAck(ctx, env.ID)
+//	post, err := srv.WaitForResponse(ctx, env.ID)
+//
+// The Server is safe for concurrent use. Outside tests, Start and Close
+// manage it directly; New is the testing wrapper.
+package slacktest

@@ -22,6 +22,10 @@ import (
 // database is ready (loading the demo portfolio on first run) and prints a
 // summary of the book.
 func runBot(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
+	policy, err := loadPolicy(cfg.PolicyFile) // a bad policy file stops the bot at start
+	if err != nil {
+		return err
+	}
 	db, err := openDatabase(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -33,10 +37,6 @@ func runBot(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer)
 	}
 	if n == 0 && cfg.DatabaseURL == "" {
 		fmt.Fprintln(stdout, "First run: loading the demo portfolio (csbot demo).")
-		policy, err := loadPolicy(cfg.PolicyFile)
-		if err != nil {
-			return err
-		}
 		now := time.Now().UTC()
 		if err := loadDemo(ctx, db.Store, csbot.DemoOptions{Now: now}, stdout); err != nil {
 			return err

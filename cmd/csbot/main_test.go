@@ -101,3 +101,12 @@ func TestImportCommand(t *testing.T) {
 		t.Errorf("summary after a refused file = exit %d:\n%s\nwant the 2 accounts of the first file only", code, out)
 	}
 }
+
+func TestBadPolicyFileStopsTheBotAtStart(t *testing.T) {
+	policy := writeFile(t, "policy.yaml", "tiers:\n  high:\n    weights:\n      usage: -5\n")
+	t.Setenv("CSBOT_POLICY_FILE", policy)
+	code, _, errOut := runCLI(t, "postgres://unused.invalid/x")
+	if code != exitUsage || !strings.Contains(errOut, "tiers.high.weights.usage") {
+		t.Errorf("csbot with a bad policy file = exit %d, stderr %q; want exit 2 naming the key", code, errOut)
+	}
+}

@@ -146,13 +146,9 @@ func (c *CSVReader) Next(values []any) (row int, bad []RowError, err error) {
 
 // parseCell parses one cell; an empty optional cell is nil.
 func (c *CSVReader) parseCell(col Column, s string) (any, error) {
-	if col.Type != ColText && col.Type != ColID {
-		s = strings.TrimSpace(s)
-	} else {
-		var err error
-		if s, err = CleanText(s); err != nil {
-			return nil, err
-		}
+	s, err := CleanText(s) // every cell: valid UTF-8, no NUL, bounded
+	if err != nil {
+		return nil, err
 	}
 	if s == "" {
 		if col.Required {

@@ -206,8 +206,8 @@ func (e RowError) Error() string {
 type ImportError struct {
 	Kind    string
 	Problem string
-	Rows    []RowError // the first MaxReportedRowErrors, in row order
-	Total   int        // how many row errors there were in all
+	Rows    []RowError // the first MaxReportedRowErrors problems, in row order
+	Total   int        // how many bad rows there were in all
 }
 
 // Error summarises the problem in one line.
@@ -225,13 +225,21 @@ func (e *ImportError) Error() string {
 // RowErrors collects bad rows, keeping the first MaxReportedRowErrors by
 // row number and counting the rest.
 type RowErrors struct {
-	rows  []RowError
-	total int
+	rows    []RowError
+	badRows map[int]struct{}
+	total   int // distinct bad rows
 }
 
-// Add records one bad row.
+// Add records one problem of a row; a row with several problems counts
+// once.
 func (r *RowErrors) Add(e RowError) {
-	r.total++
+	if r.badRows == nil {
+		r.badRows = map[int]struct{}{}
+	}
+	if _, seen := r.badRows[e.Row]; !seen {
+		r.badRows[e.Row] = struct{}{}
+		r.total++
+	}
 	r.rows = append(r.rows, e)
 	if len(r.rows) > 4*MaxReportedRowErrors {
 		r.trim()
@@ -245,7 +253,7 @@ func (r *RowErrors) trim() {
 	}
 }
 
-// Len is how many bad rows were added.
+// Len is how many distinct bad rows were added.
 func (r *RowErrors) Len() int { return r.total }
 
 // Err returns an *ImportError listing the bad rows, or nil when there

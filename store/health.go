@@ -149,7 +149,7 @@ func (l *factLoader) invoices(ctx context.Context, _ time.Time, w csbot.FactWind
 		return err
 	}
 	const overdue = `SELECT account_id, id, external_id, due_on, amount_cents FROM invoices
-		WHERE due_on < $1 AND (paid_on IS NULL OR paid_on >= $1)`
+		WHERE due_on < $1 AND (paid_on IS NULL OR paid_on > $1)`
 	var inv csbot.Invoice
 	var amount int64
 	return l.each(ctx, overdue, []any{w.Today}, []any{&inv.AccountID, &inv.ID, &inv.ExternalID, &inv.DueOn, &amount}, func(f *csbot.AccountFacts) {

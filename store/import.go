@@ -73,8 +73,12 @@ func (s *Store) Import(ctx context.Context, kind csbot.ImportKind, r io.Reader) 
 	if err := checkStaged(ctx, tx, kind, spec, present, &src.bad); err != nil {
 		return res, fmt.Errorf("import %s: %w", kind.Name, err)
 	}
-	if err := src.bad.Err(kind.Name); err != nil {
-		return res, err
+	if src.bad.Len() > 0 {
+		// Report repeated keys now too, not on the next attempt.
+		if err := findDuplicates(ctx, tx, spec, &src.bad); err != nil {
+			return res, fmt.Errorf("import %s: %w", kind.Name, err)
+		}
+		return res, src.bad.Err(kind.Name)
 	}
 	if n == 0 {
 		res.Warnings = append(res.Warnings, "the file has a header but no rows: nothing to import")
@@ -86,7 +90,7 @@ func (s *Store) Import(ctx context.Context, kind csbot.ImportKind, r io.Reader) 
 	}
 	err = tx.QueryRow(ctx, upsertSQL(spec, kind, present)).Scan(&res.Inserted, &res.Updated)
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && (pgErr.Code == "21000" || pgErr.Code == "23505") {
+	if errors.As(err, &pgErr) && (pgErr.Code == "21000" || pgErr.Code == "23505" || pgErr.Code == "23514") {
 		// The same key twice in the file (21000: one row updated twice;
 		// 23505: a second unique key): find the rows to blame. Checking only
 		// now keeps the common case to one pass over the rows.
@@ -99,7 +103,11 @@ func (s *Store) Import(ctx context.Context, kind csbot.ImportKind, r io.Reader) 
 		if err := src.bad.Err(kind.Name); err != nil {
 			return res, err
 		}
-		return res, fmt.Errorf("import %s: upsert: %w", kind.Name, pgErr)
+		// Not a repeat within the file: a row conflicts with what is stored
+		// (another user's email, a date against a stored one). Still an
+		// input problem, and nothing was written.
+		return res, &csbot.ImportError{Kind: kind.Name, Problem: fmt.Sprintf(
+			"a row conflicts with data already stored (%s); nothing was imported", conflictReason(pgErr))}
 	}
 	if err != nil {
 		return res, fmt.Errorf("import %s: upsert: %w", kind.Name, err)
@@ -261,7 +269,10 @@ func upsertSQL(spec importTable, kind csbot.ImportKind, present []bool) string {
 	if spec.stamped {
 		sets = append(sets, "updated_at = now()")
 	}
-	conflict := "DO NOTHING"
+	// With nothing to update, "WHERE false" still makes a key repeated
+	// within the file an error (21000), which DO NOTHING would hide.
+	first := spec.cols[0].target
+	conflict := fmt.Sprintf("DO UPDATE SET %s = excluded.%s WHERE false", first, first)
 	if len(olds) > 0 {
 		conflict = fmt.Sprintf("DO UPDATE SET %s WHERE (%s) IS DISTINCT FROM (%s)",
 			strings.Join(sets, ", "), strings.Join(olds, ", "), strings.Join(news, ", "))
@@ -314,3 +325,18 @@ func (s *csvSource) Next() bool {
 func (s *csvSource) Values() ([]any, error) { return s.row, nil }
 
 func (s *csvSource) Err() error { return s.err }
+
+// conflictReason names the constraint a stored row broke, without values.
+func conflictReason(e *pgconn.PgError) string {
+	switch e.ConstraintName {
+	case "users_email_key":
+		return "an email belongs to another user"
+	case "renewals_check":
+		return "start_date would be after renewal_date"
+	case "tickets_check":
+		return "closed_at would be before opened_at"
+	case "outages_check":
+		return "ended_at would be before started_at"
+	}
+	return "constraint " + e.ConstraintName
+}

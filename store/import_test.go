@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -164,6 +165,7 @@ func TestImportIsAllOrNothing(t *testing.T) {
 	wantRowErrors(t, err,
 		"row 3, column tier: must be one of high, low, tech",
 		"row 4, column csm: no user with this email (import users first, or use a Slack user id)",
+		"row 5, column external_id: same external_id as row 2",
 	)
 	if n := count(ctx, t, s, "accounts"); n != 0 {
 		t.Errorf("accounts after a refused file = %d, want 0", n)
@@ -254,5 +256,36 @@ func TestImportFileProblems(t *testing.T) {
 	_, err = importText(ctx, t, s, "usage", "account_external_id,day,active_users\n"+strings.Repeat("A-9,2026-01-01,1\n", 120))
 	if !errors.As(err, &ie) || ie.Total != 120 || len(ie.Rows) != csbot.MaxReportedRowErrors {
 		t.Errorf("120 bad rows: error = %v, want 120 in all and the first %d listed", err, csbot.MaxReportedRowErrors)
+	}
+}
+
+func TestImportReviewedEdgeCases(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newTestStore(ctx, t)
+	mustImport(ctx, t, s, "users", testUsers)
+	mustImport(ctx, t, s, "accounts", testAccounts)
+
+	// Non-UTF-8 in an email cell is a row error, not a database failure.
+	// (after 5,000 good rows, past the start of file that is sniffed for binary data)
+	var b strings.Builder
+	b.WriteString("account_external_id,name,role,email\n")
+	for i := range 5000 {
+		fmt.Fprintf(&b, "A-1,Person %d,user,p%d@acme.example\n", i, i)
+	}
+	b.WriteString("A-1,Jose,champion,jos\xe9@acme.example\n")
+	_, err := importText(ctx, t, s, "contacts", b.String())
+	wantRowErrors(t, err, "row 5002, column email: not valid UTF-8 text (save the file as UTF-8 CSV)")
+
+	// A key repeated in a file whose upsert has nothing to update.
+	_, err = importText(ctx, t, s, "touchpoints", "account_external_id,at,kind\nA-1,2026-11-01T10:00:00Z,call\nA-1,2026-11-01T10:00:00Z,call\n")
+	wantRowErrors(t, err, "row 3, column at: same account, at and kind as row 2")
+
+	// A row that conflicts with a stored value is refused as input.
+	mustImport(ctx, t, s, "renewals", "external_id,account_external_id,renewal_date,arr,start_date\nR-1,A-1,2027-01-31,100,2026-06-01\n")
+	_, err = importText(ctx, t, s, "renewals", "external_id,account_external_id,renewal_date,arr\nR-1,A-1,2026-03-31,100\n")
+	var ie *csbot.ImportError
+	if !errors.As(err, &ie) || !strings.Contains(ie.Problem, "start_date would be after renewal_date") {
+		t.Errorf("renewal date before the stored start: error = %v, want an ImportError naming the conflict", err)
 	}
 }

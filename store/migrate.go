@@ -17,7 +17,11 @@ const versionTable = "public.schema_version"
 // advisory lock, and each migration runs in its own transaction. It returns
 // the schema version before and after.
 func Migrate(ctx context.Context, url string) (from, to int32, err error) {
-	conn, err := pgx.Connect(ctx, url)
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return 0, 0, errMalformedURL // pgx's error may quote the password
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
 		return 0, 0, fmt.Errorf("migrate: connect: %w", err)
 	}

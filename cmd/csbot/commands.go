@@ -96,7 +96,11 @@ func (f *importFailure) print(w io.Writer) {
 	if more := f.err.Total - len(f.err.Rows); more > 0 {
 		fmt.Fprintf(w, "%s: ... and %d more bad rows\n", f.file, more)
 	}
-	fmt.Fprintf(w, "csbot: %s: %d bad rows; nothing was imported\n", f.file, f.err.Total)
+	rows := "rows"
+	if f.err.Total == 1 {
+		rows = "row"
+	}
+	fmt.Fprintf(w, "csbot: %s: %d bad %s; nothing was imported\n", f.file, f.err.Total, rows)
 }
 
 func runImport(ctx context.Context, cfg config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {

@@ -90,7 +90,7 @@ func TestImportCommand(t *testing.T) {
 	for _, want := range []string{
 		"bad.csv: row 3, column tier: must be one of high, low, tech",
 		"bad.csv: row 3, column arr: not an amount",
-		"bad.csv: 2 bad rows; nothing was imported",
+		"bad.csv: 1 bad row; nothing was imported",
 	} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("import of a bad file: stderr lacks %q:\n%s", want, errOut)

@@ -45,7 +45,14 @@ func runBot(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer)
 			return err
 		}
 	}
-	return printSummary(ctx, db.Store, stdout)
+	if err := printSummary(ctx, db.Store, stdout); err != nil {
+		return err
+	}
+	if cfg.BotToken == "" && cfg.AppToken == "" {
+		log.Info("no Slack tokens set: printed the book and stopping (set SLACK_BOT_TOKEN and SLACK_APP_TOKEN to run on Slack)")
+		return nil
+	}
+	return runSlack(ctx, cfg, log, db)
 }
 
 func runMigrate(ctx context.Context, cfg config, log *slog.Logger, args []string, stdout io.Writer) error {

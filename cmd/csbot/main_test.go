@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/csbot/csbot/bot/slacktest"
 	"github.com/csbot/csbot/store/pgtest"
 )
 
@@ -108,5 +110,48 @@ func TestBadPolicyFileStopsTheBotAtStart(t *testing.T) {
 	code, _, errOut := runCLI(t, "postgres://unused.invalid/x")
 	if code != exitUsage || !strings.Contains(errOut, "tiers.high.weights.usage") {
 		t.Errorf("csbot with a bad policy file = exit %d, stderr %q; want exit 2 naming the key", code, errOut)
+	}
+}
+
+func TestRunsOnSlackWhenTokensAreSet(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	srv := slacktest.New(t)
+	srv.AddChannel(slacktest.Channel{ID: "C0CS", Name: "cs-team", Member: true})
+	srv.AddUser(slacktest.User{ID: "U0CSM1", Name: "sam"})
+	t.Setenv("SLACK_BOT_TOKEN", srv.BotToken())
+	t.Setenv("SLACK_APP_TOKEN", srv.AppToken())
+	t.Setenv("SLACK_API_URL", srv.URL())
+	t.Setenv("DATABASE_URL", pgtest.NewDatabase(ctx, t))
+	t.Setenv("CSBOT_LOG_LEVEL", "warn")
+
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan int, 1)
+	var out, errOut bytes.Buffer
+	go func() { done <- run(runCtx, nil, &out, &errOut) }()
+
+	env, err := srv.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/csbot", Text: "ping", UserID: "U0CSM1", ChannelID: "C0CS"})
+	if err != nil {
+		t.Fatalf("SendSlashCommand: %v", err)
+	}
+	post, err := srv.WaitForResponse(ctx, env.ID)
+	if err != nil {
+		t.Fatalf("no answer to /csbot ping: %v", err)
+	}
+	if !strings.Contains(strings.ToLower(post.Text), "pong") {
+		t.Errorf("/csbot ping answered %q, want pong", post.Text)
+	}
+	stop()
+	if code := <-done; code != exitOK {
+		t.Errorf("csbot exit code after shutdown = %d, want 0; stderr:\n%s", code, errOut.String())
+	}
+}
+
+func TestOneSlackTokenIsAUsageError(t *testing.T) {
+	t.Setenv("SLACK_BOT_TOKEN", "xoxb-1")
+	t.Setenv("SLACK_APP_TOKEN", "")
+	code, _, errOut := runCLI(t, pgtest.NewDatabase(context.Background(), t))
+	if code != exitUsage || !strings.Contains(errOut, "SLACK_APP_TOKEN is not set") {
+		t.Errorf("csbot with only a bot token = exit %d, stderr %q; want exit 2 naming SLACK_APP_TOKEN", code, errOut)
 	}
 }

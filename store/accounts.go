@@ -42,10 +42,20 @@ func (r accountRow) toAccount() csbot.Account {
 // csbot.ErrNotFound.
 func (s *Store) AccountByExternalID(ctx context.Context, extID string) (csbot.Account, error) {
 	const q = `SELECT ` + accountColumns + ` FROM accounts WHERE external_id = $1`
-	rows, _ := s.pool.Query(ctx, q, extID)
+	a, err := s.oneAccount(ctx, q, extID)
+	if err != nil {
+		return a, fmt.Errorf("account %q: %w", extID, err)
+	}
+	return a, nil
+}
+
+// oneAccount runs q, which selects accountColumns of at most one account,
+// and returns csbot.ErrNotFound when it finds none.
+func (s *Store) oneAccount(ctx context.Context, q string, arg any) (csbot.Account, error) {
+	rows, _ := s.pool.Query(ctx, q, arg)
 	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[accountRow])
 	if err != nil {
-		return csbot.Account{}, fmt.Errorf("account %q: %w", extID, notFound(err))
+		return csbot.Account{}, notFound(err)
 	}
 	return r.toAccount(), nil
 }
@@ -62,10 +72,9 @@ func deref[T any](p *T) T {
 // csbot.ErrNotFound.
 func (s *Store) AccountByID(ctx context.Context, id int64) (csbot.Account, error) {
 	const q = `SELECT ` + accountColumns + ` FROM accounts WHERE id = $1`
-	rows, _ := s.pool.Query(ctx, q, id)
-	r, err := pgx.CollectExactlyOneRow(rows, pgx.RowToStructByPos[accountRow])
+	a, err := s.oneAccount(ctx, q, id)
 	if err != nil {
-		return csbot.Account{}, fmt.Errorf("account %d: %w", id, notFound(err))
+		return a, fmt.Errorf("account %d: %w", id, err)
 	}
-	return r.toAccount(), nil
+	return a, nil
 }

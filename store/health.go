@@ -17,13 +17,12 @@ import (
 // as the data tells (a ticket closed after now was still open at now).
 func (s *Store) AccountFacts(ctx context.Context, now time.Time) ([]csbot.AccountFacts, error) {
 	w := csbot.WindowsAt(now)
-	l := &factLoader{tx: nil, byID: map[int64]int{}}
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead})
 	if err != nil {
 		return nil, fmt.Errorf("account facts: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only
-	l.tx = tx
+	l := &factLoader{tx: tx, byID: map[int64]int{}}
 	steps := []struct {
 		name string
 		fn   func(context.Context, time.Time, csbot.FactWindows) error

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"io"
 	"testing"
 	"time"
 
@@ -14,17 +13,8 @@ import (
 func loadDemo(ctx context.Context, t testing.TB, s *store.Store, opts csbot.DemoOptions) *csbot.Demo {
 	t.Helper()
 	demo := csbot.NewDemo(opts)
-	for _, name := range demo.Kinds() {
-		kind, err := csbot.LookupImportKind(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		pr, pw := io.Pipe()
-		go func() { pw.CloseWithError(demo.WriteCSV(name, pw)) }()
-		if _, err := s.Import(ctx, kind, pr); err != nil {
-			t.Fatalf("import demo %s: %v", name, err)
-		}
-		pr.Close()
+	if err := s.ImportDemo(ctx, demo, nil); err != nil {
+		t.Fatalf("import demo: %v", err)
 	}
 	return demo
 }

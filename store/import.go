@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/csbot/csbot"
 	"github.com/jackc/pgx/v5"
@@ -339,4 +340,29 @@ func conflictReason(e *pgconn.PgError) string {
 		return "ended_at would be before started_at"
 	}
 	return "constraint " + e.ConstraintName
+}
+
+// ImportDemo loads every file of a demo portfolio, in load order, through
+// Import: the same path as a user's CSV files, streamed through a pipe.
+// done, when not nil, is called after each kind with its result and how
+// long it took.
+func (s *Store) ImportDemo(ctx context.Context, demo *csbot.Demo, done func(ImportResult, time.Duration)) error {
+	for _, name := range demo.Kinds() {
+		kind, err := csbot.LookupImportKind(name)
+		if err != nil {
+			return err
+		}
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(demo.WriteCSV(name, pw)) }()
+		began := time.Now()
+		res, err := s.Import(ctx, kind, pr)
+		pr.CloseWithError(errors.New("import ended")) // stops the writer if the import stopped early
+		if err != nil {
+			return fmt.Errorf("demo %s: %w", name, err)
+		}
+		if done != nil {
+			done(res, time.Since(began))
+		}
+	}
+	return nil
 }

@@ -210,26 +210,12 @@ func runDemo(ctx context.Context, cfg config, log *slog.Logger, args []string, s
 // for the 7- and 30-day trends.
 const demoBackfillDays = 35
 
-// loadDemo streams each demo file through the same import path as a
-// user's CSV files.
+// loadDemo loads a demo portfolio through the import path, printing a
+// line per kind.
 func loadDemo(ctx context.Context, s *store.Store, opts csbot.DemoOptions, stdout io.Writer) error {
-	demo := csbot.NewDemo(opts)
-	for _, name := range demo.Kinds() {
-		kind, err := csbot.LookupImportKind(name)
-		if err != nil {
-			return err
-		}
-		pr, pw := io.Pipe()
-		go func() { pw.CloseWithError(demo.WriteCSV(name, pw)) }()
-		began := time.Now()
-		res, err := s.Import(ctx, kind, pr)
-		pr.CloseWithError(errors.New("import ended"))
-		if err != nil {
-			return fmt.Errorf("demo %s: %w", name, err)
-		}
-		printImport(stdout, res, time.Since(began))
-	}
-	return nil
+	return s.ImportDemo(ctx, csbot.NewDemo(opts), func(res store.ImportResult, took time.Duration) {
+		printImport(stdout, res, took)
+	})
 }
 
 func writeDemo(opts csbot.DemoOptions, dir string, stdout io.Writer) error {

@@ -1,0 +1,128 @@
+package commands
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/csbot/csbot"
+	"github.com/csbot/csbot/bot"
+)
+
+// Store is what the commands read and write. *store.Store satisfies it.
+type Store interface {
+	// FindAccounts looks an account up by what a person typed: external
+	// id, name, domain, or a forgiving match (see csbot.MatchKind); limit
+	// caps Matches and Suggestions.
+	FindAccounts(ctx context.Context, query string, limit int) (csbot.AccountLookup, error)
+	// AccountByID returns the account, or csbot.ErrNotFound.
+	AccountByID(ctx context.Context, id int64) (csbot.Account, error)
+	// AccountDetail returns what /health shows of the account at now, or
+	// csbot.ErrNotFound.
+	AccountDetail(ctx context.Context, id int64, now time.Time) (csbot.AccountDetail, error)
+	// AccountsByChannel returns the accounts linked to the Slack channel,
+	// by name.
+	AccountsByChannel(ctx context.Context, channelID string) ([]csbot.Account, error)
+	// LinkChannel links the channel to the account (and records who did it
+	// in the audit log); it returns the accounts the channel was linked to
+	// before, which it no longer is.
+	LinkChannel(ctx context.Context, accountID int64, channelID, actor string) (unlinked []csbot.Account, err error)
+	// MoveChannel follows a channel whose id changed.
+	MoveChannel(ctx context.Context, oldID, newID string) (int64, error)
+	// Portfolio returns the accounts whose CSM is one of owners, worst
+	// health first.
+	Portfolio(ctx context.Context, owners []string) ([]csbot.PortfolioEntry, error)
+	// Renewals returns a page of open renewals with the totals of all that
+	// the filter selects.
+	Renewals(ctx context.Context, f csbot.RenewalFilter) (csbot.RenewalReport, error)
+	// RenewalHistory returns every renewal of the account, latest first.
+	RenewalHistory(ctx context.Context, accountID int64) ([]csbot.Renewal, error)
+	// UserBySlackID returns the team member, or csbot.ErrNotFound.
+	UserBySlackID(ctx context.Context, slackID string) (csbot.User, error)
+	// TeamOf returns the users whose manager is managerID, by name.
+	TeamOf(ctx context.Context, managerID string) ([]csbot.User, error)
+	// ManagerOf returns the Slack id of the user's manager, "" when none.
+	ManagerOf(ctx context.Context, userID string) (string, error)
+	// AddOverride stores a CSM's health override.
+	AddOverride(ctx context.Context, o csbot.HealthOverride) (csbot.HealthOverride, error)
+}
+
+// Channels tells what Slack says of a channel. *bot.Guard satisfies it;
+// it is nil outside Slack (csbot try).
+type Channels interface {
+	Channel(ctx context.Context, id string, maxAge time.Duration) (bot.ChannelInfo, error)
+}
+
+// Registrar takes handlers. *bot.Runtime satisfies it.
+type Registrar interface {
+	HandleCommand(command string, fn bot.CommandFunc)
+	HandleAction(actionIDPrefix string, fn bot.ActionFunc)
+	HandleView(callbackID string, h bot.ViewHandler)
+	HandleEvent(eventType string, fn bot.EventFunc)
+}
+
+// Config is what the commands need.
+type Config struct {
+	Store  Store
+	Policy csbot.Policy
+	// FiscalYearStart is the month the fiscal year starts (quarters);
+	// January when zero.
+	FiscalYearStart time.Month
+	// Location is the zone "today" is read in for someone whose own zone
+	// is unknown; UTC when nil.
+	Location *time.Location
+	// Channels, if set, lets /health link check the channel (archived,
+	// shared with another organisation).
+	Channels Channels
+	// Now is the clock; time.Now when nil.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Commands answers /health and /renewals.
+type Commands struct {
+	cfg      Config
+	log      *slog.Logger
+	commands map[string]bot.CommandFunc
+}
+
+// New returns the commands with cfg.
+func New(cfg Config) *Commands {
+	if cfg.FiscalYearStart < time.January || cfg.FiscalYearStart > time.December {
+		cfg.FiscalYearStart = time.January
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	c := &Commands{cfg: cfg, log: cfg.Logger}
+	c.commands = map[string]bot.CommandFunc{
+		"/health":   c.health,
+		"/renewals": c.renewals,
+	}
+	return c
+}
+
+// Register gives r the commands and the handlers of their buttons, modals
+// and events.
+func (c *Commands) Register(r Registrar) {
+	for name, fn := range c.commands {
+		r.HandleCommand(name, fn)
+	}
+	c.registerHealth(r)
+	c.registerRenewals(r)
+}
+
+// Command returns the handler of the slash command (with its slash), nil
+// when there is none: csbot try runs commands through it.
+func (c *Commands) Command(name string) bot.CommandFunc { return c.commands[name] }
+
+// Names lists the commands handled, for help and csbot try.
+func (c *Commands) Names() []string {
+	return []string{"/health", "/renewals"}
+}

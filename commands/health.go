@@ -1,0 +1,14 @@
+package commands
+
+import (
+	"context"
+
+	"github.com/csbot/csbot/bot"
+)
+
+// health answers /health.
+func (c *Commands) health(ctx context.Context, req bot.CommandRequest) (bot.Reply, error) {
+	return bot.Reply{Text: "/health is being built", Public: true}, nil
+}
+
+func (c *Commands) registerHealth(r Registrar) {}

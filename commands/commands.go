@@ -84,6 +84,9 @@ type Commands struct {
 	cfg      Config
 	log      *slog.Logger
 	commands map[string]bot.CommandFunc
+	// views show one account for a command, by the command's name without
+	// its slash: where pick-list buttons lead.
+	views map[string]accountView
 }
 
 // New returns the commands with cfg.
@@ -104,6 +107,10 @@ func New(cfg Config) *Commands {
 	c.commands = map[string]bot.CommandFunc{
 		"/health":   c.health,
 		"/renewals": c.renewals,
+	}
+	c.views = map[string]accountView{
+		"health":   c.healthOf,
+		"renewals": c.renewalHistoryOf,
 	}
 	return c
 }

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 
+	"github.com/csbot/csbot"
 	"github.com/csbot/csbot/bot"
 )
 
@@ -12,3 +13,8 @@ func (c *Commands) health(ctx context.Context, req bot.CommandRequest) (bot.Repl
 }
 
 func (c *Commands) registerHealth(r Registrar) {}
+
+// healthOf shows the health of one account.
+func (c *Commands) healthOf(ctx context.Context, req bot.Request, a csbot.Account) (bot.Reply, error) {
+	return bot.Reply{}, nil
+}

@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 
+	"github.com/csbot/csbot"
 	"github.com/csbot/csbot/bot"
 )
 
@@ -12,3 +13,8 @@ func (c *Commands) renewals(ctx context.Context, req bot.CommandRequest) (bot.Re
 }
 
 func (c *Commands) registerRenewals(r Registrar) {}
+
+// renewalHistoryOf shows one account's renewals.
+func (c *Commands) renewalHistoryOf(ctx context.Context, req bot.Request, a csbot.Account) (bot.Reply, error) {
+	return bot.Reply{}, nil
+}

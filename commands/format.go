@@ -1,0 +1,71 @@
+package commands
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/csbot/csbot"
+	"github.com/csbot/csbot/bot"
+)
+
+// today returns the actor's calendar date as midnight UTC, the form of
+// stored dates: read in their own zone when known, else in the configured
+// one.
+func (c *Commands) today(a bot.Actor) time.Time {
+	loc := c.cfg.Location
+	if a.TZ != "" {
+		if l, err := time.LoadLocation(a.TZ); err == nil {
+			loc = l
+		}
+	}
+	y, m, d := c.cfg.Now().In(loc).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// bandEmoji is the colour of a band: a red, yellow or green circle, and a
+// white one for no score.
+func bandEmoji(b csbot.Band) string {
+	switch b {
+	case csbot.BandRed:
+		return "🔴"
+	case csbot.BandYellow:
+		return "🟡"
+	case csbot.BandGreen:
+		return "🟢"
+	}
+	return "⚪"
+}
+
+// bandWord names a band for plain text, "not scored" for none.
+func bandWord(b csbot.Band) string {
+	if b == "" {
+		return "not scored"
+	}
+	return string(b)
+}
+
+// daysLeft says how far date is from today, both dates at midnight UTC:
+// "today", "tomorrow", "in 12 days", "yesterday", "5 days ago".
+func daysLeft(today, date time.Time) string {
+	n := int(date.Sub(today).Hours() / 24)
+	switch {
+	case n == 0:
+		return "today"
+	case n == 1:
+		return "tomorrow"
+	case n == -1:
+		return "yesterday"
+	case n > 1:
+		return fmt.Sprintf("in %d days", n)
+	}
+	return fmt.Sprintf("%d days ago", -n)
+}
+
+// dayCount is the signed number of days from today to date.
+func dayCount(today, date time.Time) int { return int(date.Sub(today).Hours() / 24) }
+
+// shortDate formats a date as "Mar 4, 2027".
+func shortDate(d time.Time) string { return d.Format("Jan 2, 2006") }
+
+// usage is a public ephemeral reply: a hint on how to use a command.
+func usage(text string) bot.Reply { return bot.Reply{Text: text, Public: true} }

@@ -23,6 +23,35 @@ type CSVReader struct {
 	width    int   // number of header cells
 	warnings []string
 	zones    map[string]bool
+	limit    *recordLimiter
+	lastRow  int // the line of the last record read
+}
+
+// MaxRecordBytes caps one CSV record (row). A row over it is almost always
+// a quote that is never closed, which would make the rest of the file one
+// cell; the file is refused rather than read into memory.
+const MaxRecordBytes = 1 << 20
+
+// errRecordTooLarge is recordLimiter's error.
+var errRecordTooLarge = errors.New("record too large")
+
+// recordLimiter fails a read once max bytes have been read since the last
+// reset (CSVReader resets it after every record).
+type recordLimiter struct {
+	r      io.Reader
+	n, max int
+}
+
+func (l *recordLimiter) Read(p []byte) (int, error) {
+	if l.n >= l.max {
+		return 0, errRecordTooLarge
+	}
+	if len(p) > l.max-l.n {
+		p = p[:l.max-l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n += n
+	return n, err
 }
 
 // NewCSVReader reads the header of r and checks it against kind. It
@@ -44,14 +73,16 @@ func NewCSVReader(kind ImportKind, r io.Reader) (*CSVReader, error) {
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte("\ufeff")) {
 		_, _ = br.Discard(3)
 	}
-	cr := csv.NewReader(br)
+	limit := &recordLimiter{r: br, max: MaxRecordBytes}
+	cr := csv.NewReader(limit)
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = true
 	header, err := cr.Read()
 	if err != nil {
 		return nil, &ImportError{Kind: kind.Name, Problem: fmt.Sprintf("cannot read the header row: %v", err)}
 	}
-	c := &CSVReader{kind: kind, r: cr, idx: make([]int, len(kind.Columns)), width: len(header), zones: map[string]bool{}}
+	limit.n = 0
+	c := &CSVReader{kind: kind, r: cr, limit: limit, lastRow: 1, idx: make([]int, len(kind.Columns)), width: len(header), zones: map[string]bool{}}
 	for i := range c.idx {
 		c.idx[i] = -1
 	}
@@ -114,6 +145,12 @@ func (c *CSVReader) Warnings() []string { return c.warnings }
 // the file itself cannot be read.
 func (c *CSVReader) Next(values []any) (row int, bad []RowError, err error) {
 	rec, err := c.r.Read()
+	c.limit.n = 0
+	if errors.Is(err, errRecordTooLarge) {
+		return 0, nil, &ImportError{Kind: c.kind.Name, Problem: fmt.Sprintf(
+			"the row after line %d runs past %d MiB: look for a quote (\") that is never closed; nothing was imported",
+			c.lastRow, MaxRecordBytes>>20)}
+	}
 	if err != nil {
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
@@ -125,6 +162,7 @@ func (c *CSVReader) Next(values []any) (row int, bad []RowError, err error) {
 		return 0, nil, fmt.Errorf("read %s file: %w", c.kind.Name, err)
 	}
 	row, _ = c.r.FieldPos(0)
+	c.lastRow = row
 	if len(rec) != c.width {
 		return row, []RowError{{Row: row, Reason: fmt.Sprintf("has %d cells but the header has %d", len(rec), c.width)}}, nil
 	}

@@ -188,3 +188,28 @@ func FuzzCSVReader(f *testing.F) {
 		}
 	})
 }
+
+// TestCSVReaderUnclosedQuote feeds a quote that is never closed followed
+// by several MiB of rows: the reader refuses the file at the cap, naming
+// the line before, instead of reading the rest of it into one cell.
+func TestCSVReaderUnclosedQuote(t *testing.T) {
+	k, _ := csbot.LookupImportKind("accounts")
+	var b strings.Builder
+	b.WriteString("external_id,name,tier,arr\nA1,Acme,high,100\nA2,\"Globex,low,200\n")
+	for i := 0; b.Len() < 3*csbot.MaxRecordBytes; i++ {
+		b.WriteString("A3,Initech,low,300\n")
+	}
+	r, err := csbot.NewCSVReader(k, strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vals := make([]any, len(k.Columns))
+	if _, bad, err := r.Next(vals); err != nil || len(bad) > 0 {
+		t.Fatalf("first row: %v %v", bad, err)
+	}
+	_, _, err = r.Next(vals)
+	var ie *csbot.ImportError
+	if !errors.As(err, &ie) || !strings.Contains(ie.Problem, "after line 2") || !strings.Contains(ie.Problem, "never closed") {
+		t.Fatalf("Next after an unclosed quote = %v, want an ImportError naming line 2 and the quote", err)
+	}
+}

@@ -111,6 +111,7 @@ func New(cfg Config) *Commands {
 	c.views = map[string]accountView{
 		"health":   c.healthOf,
 		"renewals": c.renewalHistoryOf,
+		"link":     c.linkOf,
 	}
 	return c
 }

@@ -213,3 +213,183 @@ func BenchmarkScoreBook(b *testing.B) {
 	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/recompute")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
 }
+
+// benchAccounts is the size of a benchmark's demo book:
+// CSBOT_BENCH_ACCOUNTS when set, else def.
+func benchAccounts(b *testing.B, def int) int {
+	b.Helper()
+	v := os.Getenv("CSBOT_BENCH_ACCOUNTS")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 10 {
+		b.Fatalf("CSBOT_BENCH_ACCOUNTS=%q: want a number of accounts, at least 10", v)
+	}
+	return n
+}
+
+// benchNow is the instant the lookup benchmarks' demo books are made and
+// read at.
+func benchNow() time.Time { return time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC) }
+
+// newBenchBook returns a store holding a scored demo book of
+// CSBOT_BENCH_ACCOUNTS accounts (default 10,000: it loads in well under a
+// minute), and the ids of its accounts.
+func newBenchBook(ctx context.Context, b *testing.B) (*store.Store, []int64) {
+	b.Helper()
+	accounts := benchAccounts(b, 10_000)
+	url := pgtest.NewDatabase(ctx, b)
+	s, err := store.Open(ctx, url, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(s.Close)
+	began := time.Now()
+	loadDemo(ctx, b, s, csbot.DemoOptions{Accounts: accounts, Seed: 1, Now: benchNow()})
+	facts, err := s.AccountFacts(ctx, benchNow())
+	if err != nil {
+		b.Fatal(err)
+	}
+	scores, _ := csbot.ScoreAll(facts, csbot.DefaultPolicy(), benchNow())
+	if _, err := s.SaveScores(ctx, scores); err != nil {
+		b.Fatal(err)
+	}
+	// Statistics, as autovacuum gathers them within a minute of a load:
+	// the benchmarks measure the steady state, not the planner's guesses
+	// about tables it has never seen.
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "ANALYZE"); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("loaded and scored a %d-account demo book in %v", accounts, time.Since(began).Round(time.Second))
+	ids := make([]int64, len(facts))
+	for i, f := range facts {
+		ids[i] = f.AccountID
+	}
+	return s, ids
+}
+
+// BenchmarkFindAccounts measures account lookups by each kind of match,
+// and a mix of them, in a demo book of CSBOT_BENCH_ACCOUNTS accounts
+// (default 10,000).
+//
+//	go test -run '^$' -bench FindAccounts ./store/
+func BenchmarkFindAccounts(b *testing.B) {
+	ctx := context.Background()
+	s, _ := newBenchBook(ctx, b)
+	queries := []struct {
+		name, query string
+		kind        csbot.MatchKind // "" when nothing matches
+	}{
+		{"external_id", "acc-000042", csbot.MatchExternalID},
+		{"name", "vandelay industries", csbot.MatchName},
+		{"domain", "https://www.globex.example/pricing", csbot.MatchDomain},
+		{"email", "jo@hooli.example", csbot.MatchDomain},
+		{"normalized", "The ACME corporation", csbot.MatchNormalized},
+		{"partial", "wonka", csbot.MatchPartial},
+		{"fuzzy", "umbrela corp", csbot.MatchFuzzy},
+		{"nomatch", "xyzzy qwertz", ""},
+	}
+	for _, q := range queries {
+		got, err := s.FindAccounts(ctx, q.query, 10)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if kind := lookupKind(got); kind != q.kind {
+			b.Fatalf("FindAccounts(%q) found kind %q, want %q", q.query, kind, q.kind)
+		}
+	}
+	for _, q := range queries {
+		b.Run(q.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := s.FindAccounts(ctx, q.query, 10); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("mix", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			if _, err := s.FindAccounts(ctx, queries[i%len(queries)].query, 10); err != nil {
+				b.Fatal(err)
+			}
+			i++
+		}
+	})
+}
+
+// lookupKind is the kind of a lookup's matches, "" when none.
+func lookupKind(l csbot.AccountLookup) csbot.MatchKind {
+	if len(l.Matches) == 0 {
+		return ""
+	}
+	return l.Matches[0].Kind
+}
+
+// BenchmarkAccountDetail measures reading what /health shows of one
+// account, account after account of a demo book of CSBOT_BENCH_ACCOUNTS
+// accounts (default 10,000).
+//
+//	go test -run '^$' -bench AccountDetail ./store/
+func BenchmarkAccountDetail(b *testing.B) {
+	ctx := context.Background()
+	s, ids := newBenchBook(ctx, b)
+	i := 0
+	for b.Loop() {
+		d, err := s.AccountDetail(ctx, ids[(i*7919)%len(ids)], benchNow())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if d.Facts.AccountID != d.Account.ID {
+			b.Fatalf("AccountDetail(%d) facts of account %d", d.Account.ID, d.Facts.AccountID)
+		}
+		i++
+	}
+}
+
+// BenchmarkRenewals measures the first page (40 lines) of the renewals of
+// the next 90 days, with the totals of all of them, for the busiest CSM
+// and for the whole of a demo book of CSBOT_BENCH_ACCOUNTS accounts
+// (default 10,000).
+//
+//	go test -run '^$' -bench Renewals ./store/
+func BenchmarkRenewals(b *testing.B) {
+	ctx := context.Background()
+	s, _ := newBenchBook(ctx, b)
+	csm, err := s.BusiestCSM(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	today := time.Date(benchNow().Year(), benchNow().Month(), benchNow().Day(), 0, 0, 0, 0, time.UTC)
+	for _, bb := range []struct {
+		name string
+		f    csbot.RenewalFilter
+	}{
+		{"csm-90d", csbot.RenewalFilter{From: today, To: today.AddDate(0, 0, 90), Owners: []string{csm.SlackID}, Limit: 40}},
+		{"csm-90d-at-risk", csbot.RenewalFilter{From: today, To: today.AddDate(0, 0, 90), Owners: []string{csm.SlackID}, AtRisk: true, Limit: 40}},
+		{"book-90d", csbot.RenewalFilter{From: today, To: today.AddDate(0, 0, 90), Limit: 40}},
+		{"book-90d-at-risk", csbot.RenewalFilter{From: today, To: today.AddDate(0, 0, 90), AtRisk: true, Limit: 40}},
+	} {
+		rep, err := s.Renewals(ctx, bb.f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep.Total == 0 || len(rep.Lines) == 0 {
+			b.Fatalf("%s: no renewals in the next 90 days", bb.name)
+		}
+		b.Logf("%s: %d renewals, %d months, page of %d", bb.name, rep.Total, len(rep.Months), len(rep.Lines))
+		b.Run(bb.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := s.Renewals(ctx, bb.f); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

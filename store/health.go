@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/csbot/csbot"
@@ -16,81 +17,145 @@ import (
 // now is ignored, so a past now gives the facts as they stood then, as far
 // as the data tells (a ticket closed after now was still open at now).
 func (s *Store) AccountFacts(ctx context.Context, now time.Time) ([]csbot.AccountFacts, error) {
-	w := csbot.WindowsAt(now)
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead})
 	if err != nil {
 		return nil, fmt.Errorf("account facts: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only
-	l := &factLoader{tx: tx, byID: map[int64]int{}}
-	steps := []struct {
-		name string
-		fn   func(context.Context, time.Time, csbot.FactWindows) error
-	}{
-		{"accounts", l.accounts},
-		{"usage", l.usage},
-		{"tickets", l.tickets},
-		{"nps", l.nps},
-		{"invoices", l.invoices},
-		{"touchpoints", l.touchpoints},
-		{"contacts", l.contacts},
-		{"outages", l.outages},
-		{"renewals", l.renewals},
-		{"snapshots", l.snapshots},
-		{"overrides", l.overrides},
-	}
-	for _, st := range steps {
-		if err := st.fn(ctx, now, w); err != nil {
-			return nil, fmt.Errorf("account facts: %s: %w", st.name, err)
+	l := newFactLoader()
+	for _, q := range l.queries(now) {
+		rows, err := tx.Query(ctx, q.scoped(false), q.args...)
+		if err != nil {
+			return nil, fmt.Errorf("account facts: %s: %w", q.name, err)
+		}
+		if _, err := pgx.ForEachRow(rows, q.dest, q.row); err != nil {
+			return nil, fmt.Errorf("account facts: %s: %w", q.name, err)
 		}
 	}
+	l.addGlobalOutages()
 	return l.facts, nil
+}
+
+// queueAccountFacts queues on b the fact queries restricted to the account
+// id, churned or not; after the queries that precede them in b, read them
+// with readAccountFacts. The facts are those AccountFacts gives the account.
+func queueAccountFacts(b *pgx.Batch, id int64, now time.Time) *factLoader {
+	l := newFactLoader()
+	l.pending = l.queries(now)
+	for _, q := range l.pending {
+		b.Queue(q.scoped(true), append(q.args[:len(q.args):len(q.args)], id)...)
+	}
+	return l
+}
+
+// readAccountFacts reads the results of the queries queueAccountFacts
+// queued, and returns the facts of the account: AccountID 0 when it does
+// not exist.
+func (l *factLoader) readAccountFacts(br pgx.BatchResults) (csbot.AccountFacts, error) {
+	for _, q := range l.pending {
+		rows, err := br.Query()
+		if err != nil {
+			return csbot.AccountFacts{}, fmt.Errorf("%s: %w", q.name, err)
+		}
+		if _, err := pgx.ForEachRow(rows, q.dest, q.row); err != nil {
+			return csbot.AccountFacts{}, fmt.Errorf("%s: %w", q.name, err)
+		}
+	}
+	l.addGlobalOutages()
+	if len(l.facts) == 0 {
+		return csbot.AccountFacts{}, nil
+	}
+	return l.facts[0], nil
 }
 
 // factLoader fills one AccountFacts per account, query by query.
 type factLoader struct {
-	tx    pgx.Tx
-	facts []csbot.AccountFacts
-	byID  map[int64]int
+	facts  []csbot.AccountFacts
+	byID   map[int64]int
+	global []csbot.Outage // the outages of every account
+	// pending are the queries queued in a batch, in order.
+	pending []factQuery
 }
 
-// each runs q and calls fn with the facts of the row's account (the first
-// scanned value must be the account id); rows of unknown accounts are
-// skipped.
-func (l *factLoader) each(ctx context.Context, q string, args []any, dest []any, fn func(f *csbot.AccountFacts)) error {
-	rows, err := l.tx.Query(ctx, q, args...)
-	if err != nil {
-		return err
+func newFactLoader() *factLoader { return &factLoader{byID: map[int64]int{}} }
+
+// factScope marks in a fact query's SQL where it is restricted: to the
+// accounts of the whole book, or to one account.
+const factScope = "/*scope*/"
+
+// factQuery is one query of the fact loader: its SQL, with factScope
+// where the restriction goes; its arguments; where its rows are scanned;
+// and what is done with each.
+type factQuery struct {
+	name string
+	sql  string
+	// book replaces factScope for the whole book ("" when every row
+	// counts); one replaces it for one account, whose id comes as the
+	// parameter after args.
+	book, one string
+	args      []any
+	dest      []any
+	row       func() error
+}
+
+// scoped returns the query's SQL for one account or for the whole book.
+func (q factQuery) scoped(one bool) string {
+	if one {
+		return strings.Replace(q.sql, factScope, q.one, 1)
 	}
-	id := dest[0].(*int64)
-	_, err = pgx.ForEachRow(rows, dest, func() error {
+	return strings.Replace(q.sql, factScope, q.book, 1)
+}
+
+// queries returns the fact queries at now, in the order they must run:
+// accounts first.
+func (l *factLoader) queries(now time.Time) []factQuery {
+	w := csbot.WindowsAt(now)
+	return []factQuery{
+		l.accounts(),
+		l.usage(w),
+		l.tickets(now, w),
+		l.nps(now, w),
+		l.invoicesOnRecord(w),
+		l.overdueInvoices(w),
+		l.touchpoints(now),
+		l.contactCounts(),
+		l.inactiveChampions(),
+		l.outages(now, w),
+		l.renewals(w),
+		l.latestSnapshot(w),
+		l.snapshotIn("week snapshot", w.Today.AddDate(0, 0, -14), w.Today.AddDate(0, 0, -7), func(f *csbot.AccountFacts) *csbot.HealthSnapshot { return &f.Week }),
+		l.snapshotIn("month snapshot", w.Today.AddDate(0, 0, -45), w.Today.AddDate(0, 0, -30), func(f *csbot.AccountFacts) *csbot.HealthSnapshot { return &f.Month }),
+		l.overrides(now),
+	}
+}
+
+// each returns a row function that calls fn with the facts of the account
+// *id; rows of accounts not loaded are skipped.
+func (l *factLoader) each(id *int64, fn func(f *csbot.AccountFacts)) func() error {
+	return func() error {
 		if i, ok := l.byID[*id]; ok {
 			fn(&l.facts[i])
 		}
 		return nil
-	})
-	return err
+	}
 }
 
-func (l *factLoader) accounts(ctx context.Context, now time.Time, _ csbot.FactWindows) error {
+func (l *factLoader) accounts() factQuery {
 	const q = `SELECT id, tier, created_at, coalesce(licensed_seats, 0) FROM accounts
-		WHERE stage <> 'churned' ORDER BY id`
-	rows, err := l.tx.Query(ctx, q)
-	if err != nil {
-		return err
-	}
+		WHERE ` + factScope + ` ORDER BY id`
 	var f csbot.AccountFacts
 	var tier string
-	_, err = pgx.ForEachRow(rows, []any{&f.AccountID, &tier, &f.CreatedAt, &f.LicensedSeats}, func() error {
-		f.Tier = csbot.Tier(tier)
-		l.byID[f.AccountID] = len(l.facts)
-		l.facts = append(l.facts, f)
-		return nil
-	})
-	return err
+	return factQuery{name: "accounts", sql: q, book: `stage <> 'churned'`, one: `id = $1`,
+		dest: []any{&f.AccountID, &tier, &f.CreatedAt, &f.LicensedSeats},
+		row: func() error {
+			f.Tier = csbot.Tier(tier)
+			l.byID[f.AccountID] = len(l.facts)
+			l.facts = append(l.facts, f)
+			return nil
+		}}
 }
 
-func (l *factLoader) usage(ctx context.Context, _ time.Time, w csbot.FactWindows) error {
+func (l *factLoader) usage(w csbot.FactWindows) factQuery {
 	const q = `SELECT a.id,
 			(SELECT min(day) FROM usage_daily u WHERE u.account_id = a.id AND u.day <= $2),
 			(SELECT max(day) FROM usage_daily u WHERE u.account_id = a.id AND u.day <= $2 AND u.active_users > 0),
@@ -102,16 +167,18 @@ func (l *factLoader) usage(ctx context.Context, _ time.Time, w csbot.FactWindows
 				sum(active_users) FILTER (WHERE day BETWEEN $3 AND $4) AS prior
 			FROM usage_daily WHERE day BETWEEN $3 AND $2 GROUP BY account_id
 		) s ON s.account_id = a.id
-		WHERE a.stage <> 'churned'`
+		WHERE ` + factScope
 	var id, cur, prior int64
 	var first, last *time.Time
-	return l.each(ctx, q, []any{w.UsageFrom, w.UsageTo, w.PriorFrom, w.PriorTo}, []any{&id, &first, &last, &cur, &prior}, func(f *csbot.AccountFacts) {
-		f.UsageFirstDay, f.LastActiveDay = deref(first), deref(last)
-		f.ActiveUserDays, f.PriorActiveUserDays = cur, prior
-	})
+	return factQuery{name: "usage", sql: q, book: `a.stage <> 'churned'`, one: `a.id = $5`,
+		args: []any{w.UsageFrom, w.UsageTo, w.PriorFrom, w.PriorTo}, dest: []any{&id, &first, &last, &cur, &prior},
+		row: l.each(&id, func(f *csbot.AccountFacts) {
+			f.UsageFirstDay, f.LastActiveDay = deref(first), deref(last)
+			f.ActiveUserDays, f.PriorActiveUserDays = cur, prior
+		})}
 }
 
-func (l *factLoader) tickets(ctx context.Context, now time.Time, w csbot.FactWindows) error {
+func (l *factLoader) tickets(now time.Time, w csbot.FactWindows) factQuery {
 	// A ticket counts as unresolved at now when it is open or pending, or
 	// was closed only after now.
 	const q = `SELECT account_id,
@@ -121,157 +188,182 @@ func (l *factLoader) tickets(ctx context.Context, now time.Time, w csbot.FactWin
 			min(opened_at) FILTER (WHERE unresolved)
 		FROM (SELECT account_id, opened_at, severity,
 				(status IN ('open', 'pending') OR closed_at > $1) AS unresolved
-			FROM tickets WHERE opened_at <= $1) t
+			FROM tickets WHERE opened_at <= $1 ` + factScope + `) t
 		GROUP BY account_id`
 	var id int64
 	var n30, urgent, high int
 	var oldest *time.Time
-	return l.each(ctx, q, []any{now, w.RecentSince}, []any{&id, &n30, &urgent, &high, &oldest}, func(f *csbot.AccountFacts) {
-		f.TicketsOnRecord = true
-		f.Tickets30, f.OpenUrgent, f.OpenHigh, f.OldestOpenAt = n30, urgent, high, deref(oldest)
-	})
+	return factQuery{name: "tickets", sql: q, one: `AND account_id = $3`,
+		args: []any{now, w.RecentSince}, dest: []any{&id, &n30, &urgent, &high, &oldest},
+		row: l.each(&id, func(f *csbot.AccountFacts) {
+			f.TicketsOnRecord = true
+			f.Tickets30, f.OpenUrgent, f.OpenHigh, f.OldestOpenAt = n30, urgent, high, deref(oldest)
+		})}
 }
 
-func (l *factLoader) nps(ctx context.Context, now time.Time, w csbot.FactWindows) error {
+func (l *factLoader) nps(now time.Time, w csbot.FactWindows) factQuery {
 	const q = `SELECT account_id, id, responded_at, score, coalesce(respondent_email, ''), coalesce(comment, '')
-		FROM nps_responses WHERE responded_at >= $1 AND responded_at <= $2`
+		FROM nps_responses WHERE responded_at >= $1 AND responded_at <= $2 ` + factScope + `
+		ORDER BY account_id, responded_at, id`
 	var r csbot.NPSResponse
-	return l.each(ctx, q, []any{w.NPSSince, now}, []any{&r.AccountID, &r.ID, &r.RespondedAt, &r.Score, &r.RespondentEmail, &r.Comment}, func(f *csbot.AccountFacts) {
-		f.NPS = append(f.NPS, r)
-	})
+	return factQuery{name: "nps", sql: q, one: `AND account_id = $3`,
+		args: []any{w.NPSSince, now}, dest: []any{&r.AccountID, &r.ID, &r.RespondedAt, &r.Score, &r.RespondentEmail, &r.Comment},
+		row: l.each(&r.AccountID, func(f *csbot.AccountFacts) {
+			f.NPS = append(f.NPS, r)
+		})}
 }
 
-func (l *factLoader) invoices(ctx context.Context, _ time.Time, w csbot.FactWindows) error {
-	const onRecord = `SELECT DISTINCT account_id FROM invoices WHERE coalesce(issued_on, due_on) <= $1`
+func (l *factLoader) invoicesOnRecord(w csbot.FactWindows) factQuery {
+	const q = `SELECT DISTINCT account_id FROM invoices WHERE coalesce(issued_on, due_on) <= $1 ` + factScope
 	var id int64
-	if err := l.each(ctx, onRecord, []any{w.Today}, []any{&id}, func(f *csbot.AccountFacts) { f.InvoicesOnRecord = true }); err != nil {
-		return err
-	}
-	const overdue = `SELECT account_id, id, external_id, due_on, amount_cents FROM invoices
-		WHERE due_on < $1 AND (paid_on IS NULL OR paid_on > $1)`
+	return factQuery{name: "invoices", sql: q, one: `AND account_id = $2`,
+		args: []any{w.Today}, dest: []any{&id},
+		row: l.each(&id, func(f *csbot.AccountFacts) { f.InvoicesOnRecord = true })}
+}
+
+func (l *factLoader) overdueInvoices(w csbot.FactWindows) factQuery {
+	const q = `SELECT account_id, id, external_id, due_on, amount_cents FROM invoices
+		WHERE due_on < $1 AND (paid_on IS NULL OR paid_on > $1) ` + factScope + `
+		ORDER BY account_id, due_on, id`
 	var inv csbot.Invoice
 	var amount int64
-	return l.each(ctx, overdue, []any{w.Today}, []any{&inv.AccountID, &inv.ID, &inv.ExternalID, &inv.DueOn, &amount}, func(f *csbot.AccountFacts) {
-		inv.Amount = csbot.Cents(amount)
-		f.Overdue = append(f.Overdue, inv)
-	})
+	return factQuery{name: "overdue invoices", sql: q, one: `AND account_id = $2`,
+		args: []any{w.Today}, dest: []any{&inv.AccountID, &inv.ID, &inv.ExternalID, &inv.DueOn, &amount},
+		row: l.each(&inv.AccountID, func(f *csbot.AccountFacts) {
+			inv.Amount = csbot.Cents(amount)
+			f.Overdue = append(f.Overdue, inv)
+		})}
 }
 
-func (l *factLoader) touchpoints(ctx context.Context, now time.Time, _ csbot.FactWindows) error {
+func (l *factLoader) touchpoints(now time.Time) factQuery {
 	const q = `SELECT account_id, max(at), max(at) FILTER (WHERE kind = 'ebr')
-		FROM touchpoints WHERE at <= $1 GROUP BY account_id`
+		FROM touchpoints WHERE at <= $1 ` + factScope + ` GROUP BY account_id`
 	var id int64
 	var last, ebr *time.Time
-	return l.each(ctx, q, []any{now}, []any{&id, &last, &ebr}, func(f *csbot.AccountFacts) {
-		f.LastTouchAt, f.LastEBRAt = deref(last), deref(ebr)
-	})
+	return factQuery{name: "touchpoints", sql: q, one: `AND account_id = $2`,
+		args: []any{now}, dest: []any{&id, &last, &ebr},
+		row: l.each(&id, func(f *csbot.AccountFacts) {
+			f.LastTouchAt, f.LastEBRAt = deref(last), deref(ebr)
+		})}
 }
 
-func (l *factLoader) contacts(ctx context.Context, _ time.Time, _ csbot.FactWindows) error {
-	const counts = `SELECT account_id,
+func (l *factLoader) contactCounts() factQuery {
+	const q = `SELECT account_id,
 			count(*) FILTER (WHERE active AND role = 'champion'),
 			count(*) FILTER (WHERE active AND role = 'exec_sponsor')
-		FROM contacts GROUP BY account_id`
+		FROM contacts WHERE true ` + factScope + ` GROUP BY account_id`
 	var id int64
 	var champions, sponsors int
-	if err := l.each(ctx, counts, nil, []any{&id, &champions, &sponsors}, func(f *csbot.AccountFacts) {
-		f.ActiveChampions, f.ExecSponsors = champions, sponsors
-	}); err != nil {
-		return err
-	}
-	const inactive = `SELECT account_id, id, name FROM contacts
-		WHERE role = 'champion' AND NOT active ORDER BY account_id, updated_at DESC, id DESC`
-	var c csbot.Contact
-	return l.each(ctx, inactive, nil, []any{&c.AccountID, &c.ID, &c.Name}, func(f *csbot.AccountFacts) {
-		f.InactiveChampions = append(f.InactiveChampions, c)
-	})
+	return factQuery{name: "contacts", sql: q, one: `AND account_id = $1`,
+		dest: []any{&id, &champions, &sponsors},
+		row: l.each(&id, func(f *csbot.AccountFacts) {
+			f.ActiveChampions, f.ExecSponsors = champions, sponsors
+		})}
 }
 
-func (l *factLoader) outages(ctx context.Context, now time.Time, w csbot.FactWindows) error {
+func (l *factLoader) inactiveChampions() factQuery {
+	const q = `SELECT account_id, id, name FROM contacts
+		WHERE role = 'champion' AND NOT active ` + factScope + ` ORDER BY account_id, updated_at DESC, id DESC`
+	var c csbot.Contact
+	return factQuery{name: "inactive champions", sql: q, one: `AND account_id = $1`,
+		dest: []any{&c.AccountID, &c.ID, &c.Name},
+		row: l.each(&c.AccountID, func(f *csbot.AccountFacts) {
+			f.InactiveChampions = append(f.InactiveChampions, c)
+		})}
+}
+
+func (l *factLoader) outages(now time.Time, w csbot.FactWindows) factQuery {
 	const q = `SELECT id, coalesce(account_id, 0), started_at FROM outages
-		WHERE started_at >= $1 AND started_at <= $2 ORDER BY started_at`
-	rows, err := l.tx.Query(ctx, q, w.RecentSince, now)
-	if err != nil {
-		return err
-	}
-	var global []csbot.Outage
+		WHERE started_at >= $1 AND started_at <= $2 ` + factScope + ` ORDER BY started_at, id`
 	var o csbot.Outage
-	_, err = pgx.ForEachRow(rows, []any{&o.ID, &o.AccountID, &o.StartedAt}, func() error {
-		if o.AccountID == 0 {
-			global = append(global, o)
-		} else if i, ok := l.byID[o.AccountID]; ok {
-			l.facts[i].Outages = append(l.facts[i].Outages, o)
-		}
-		return nil
-	})
-	if err != nil || len(global) == 0 {
-		return err
+	return factQuery{name: "outages", sql: q, one: `AND (account_id IS NULL OR account_id = $3)`,
+		args: []any{w.RecentSince, now}, dest: []any{&o.ID, &o.AccountID, &o.StartedAt},
+		row: func() error {
+			if o.AccountID == 0 {
+				l.global = append(l.global, o)
+			} else if i, ok := l.byID[o.AccountID]; ok {
+				l.facts[i].Outages = append(l.facts[i].Outages, o)
+			}
+			return nil
+		}}
+}
+
+// addGlobalOutages adds the outages of every account to each account's
+// own, once the outages query has run.
+func (l *factLoader) addGlobalOutages() {
+	if len(l.global) == 0 {
+		return
 	}
 	for i := range l.facts {
 		if len(l.facts[i].Outages) == 0 {
-			l.facts[i].Outages = global // shared: Score and Signals never modify it
+			l.facts[i].Outages = l.global // shared: Score and Signals never modify it
 		} else {
-			l.facts[i].Outages = append(l.facts[i].Outages, global...)
+			l.facts[i].Outages = append(l.facts[i].Outages, l.global...)
 		}
 	}
-	return nil
 }
 
-func (l *factLoader) renewals(ctx context.Context, _ time.Time, w csbot.FactWindows) error {
+func (l *factLoader) renewals(w csbot.FactWindows) factQuery {
 	const q = `SELECT DISTINCT ON (account_id) account_id, id, renewal_date, arr_cents, auto_renew
-		FROM renewals WHERE status = 'open' AND renewal_date >= $1
+		FROM renewals WHERE status = 'open' AND renewal_date >= $1 ` + factScope + `
 		ORDER BY account_id, renewal_date, id`
 	var r csbot.Renewal
 	var arr int64
-	return l.each(ctx, q, []any{w.Today}, []any{&r.AccountID, &r.ID, &r.RenewalDate, &arr, &r.AutoRenew}, func(f *csbot.AccountFacts) {
-		r.ARR, r.Status = csbot.Cents(arr), csbot.RenewalOpen
-		f.NextRenewal = r
-	})
+	return factQuery{name: "renewals", sql: q, one: `AND account_id = $2`,
+		args: []any{w.Today}, dest: []any{&r.AccountID, &r.ID, &r.RenewalDate, &arr, &r.AutoRenew},
+		row: l.each(&r.AccountID, func(f *csbot.AccountFacts) {
+			r.ARR, r.Status = csbot.Cents(arr), csbot.RenewalOpen
+			f.NextRenewal = r
+		})}
 }
 
-func (l *factLoader) snapshots(ctx context.Context, _ time.Time, w csbot.FactWindows) error {
-	// The latest snapshot before today, the latest 7..14 days before, and
-	// the latest 30..45 days before.
-	const latest = `SELECT DISTINCT ON (account_id) account_id, day, score, band FROM health_scores
-		WHERE day < $1 ORDER BY account_id, day DESC`
-	const inRange = `SELECT DISTINCT ON (account_id) account_id, day, score, band FROM health_scores
-		WHERE day BETWEEN $1 AND $2 ORDER BY account_id, day DESC`
+// latestSnapshot reads the latest snapshot before today.
+func (l *factLoader) latestSnapshot(w csbot.FactWindows) factQuery {
+	const q = `SELECT DISTINCT ON (account_id) account_id, day, score, band FROM health_scores
+		WHERE day < $1 ` + factScope + ` ORDER BY account_id, day DESC`
 	var id int64
 	var snap csbot.HealthSnapshot
 	var band string
-	dest := []any{&id, &snap.Day, &snap.Score, &band}
-	if err := l.each(ctx, latest, []any{w.Today}, dest, func(f *csbot.AccountFacts) {
-		snap.Band = csbot.Band(band)
-		f.Previous = snap
-	}); err != nil {
-		return err
-	}
-	if err := l.each(ctx, inRange, []any{w.Today.AddDate(0, 0, -14), w.Today.AddDate(0, 0, -7)}, dest, func(f *csbot.AccountFacts) {
-		snap.Band = csbot.Band(band)
-		f.Week = snap
-	}); err != nil {
-		return err
-	}
-	return l.each(ctx, inRange, []any{w.Today.AddDate(0, 0, -45), w.Today.AddDate(0, 0, -30)}, dest, func(f *csbot.AccountFacts) {
-		snap.Band = csbot.Band(band)
-		f.Month = snap
-	})
+	return factQuery{name: "snapshots", sql: q, one: `AND account_id = $2`,
+		args: []any{w.Today}, dest: []any{&id, &snap.Day, &snap.Score, &band},
+		row: l.each(&id, func(f *csbot.AccountFacts) {
+			snap.Band = csbot.Band(band)
+			f.Previous = snap
+		})}
 }
 
-func (l *factLoader) overrides(ctx context.Context, now time.Time, _ csbot.FactWindows) error {
+// snapshotIn reads the latest snapshot dated from..to into the field of
+// the facts that field returns.
+func (l *factLoader) snapshotIn(name string, from, to time.Time, field func(*csbot.AccountFacts) *csbot.HealthSnapshot) factQuery {
+	const q = `SELECT DISTINCT ON (account_id) account_id, day, score, band FROM health_scores
+		WHERE day BETWEEN $1 AND $2 ` + factScope + ` ORDER BY account_id, day DESC`
+	var id int64
+	var snap csbot.HealthSnapshot
+	var band string
+	return factQuery{name: name, sql: q, one: `AND account_id = $3`,
+		args: []any{from, to}, dest: []any{&id, &snap.Day, &snap.Score, &band},
+		row: l.each(&id, func(f *csbot.AccountFacts) {
+			snap.Band = csbot.Band(band)
+			*field(f) = snap
+		})}
+}
+
+func (l *factLoader) overrides(now time.Time) factQuery {
 	const q = `SELECT DISTINCT ON (account_id) account_id, id, score, coalesce(band, ''), note, by_slack_id, created_at, expires_at
-		FROM health_overrides WHERE created_at <= $1 ORDER BY account_id, created_at DESC, id DESC`
+		FROM health_overrides WHERE created_at <= $1 ` + factScope + ` ORDER BY account_id, created_at DESC, id DESC`
 	var o csbot.HealthOverride
 	var score *int
 	var band string
-	return l.each(ctx, q, []any{now}, []any{&o.AccountID, &o.ID, &score, &band, &o.Note, &o.By, &o.CreatedAt, &o.ExpiresAt}, func(f *csbot.AccountFacts) {
-		ov := o
-		ov.Band = csbot.Band(band)
-		if score != nil {
-			ov.Score, ov.HasScore = *score, true
-		}
-		f.Override = &ov
-	})
+	return factQuery{name: "overrides", sql: q, one: `AND account_id = $2`,
+		args: []any{now}, dest: []any{&o.AccountID, &o.ID, &score, &band, &o.Note, &o.By, &o.CreatedAt, &o.ExpiresAt},
+		row: l.each(&o.AccountID, func(f *csbot.AccountFacts) {
+			ov := o
+			ov.Band = csbot.Band(band)
+			if score != nil {
+				ov.Score, ov.HasScore = *score, true
+			}
+			f.Override = &ov
+		})}
 }
 
 // scoreDetail is what health_scores.components holds beside the score.

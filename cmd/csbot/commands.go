@@ -26,6 +26,12 @@ func runBot(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer)
 	if err != nil {
 		return err
 	}
+	if _, err := cfg.location(); err != nil {
+		return err
+	}
+	if _, err := cfg.fiscalStart(); err != nil {
+		return err
+	}
 	db, err := openDatabase(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -52,7 +58,7 @@ func runBot(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer)
 		log.Info("no Slack tokens set: printed the book and stopping (set SLACK_BOT_TOKEN and SLACK_APP_TOKEN to run on Slack)")
 		return nil
 	}
-	return runSlack(ctx, cfg, log, db)
+	return runSlack(ctx, cfg, log, db, policy)
 }
 
 func runMigrate(ctx context.Context, cfg config, log *slog.Logger, args []string, stdout io.Writer) error {

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/kelseyhightower/envconfig"
 )
@@ -38,6 +39,23 @@ type config struct {
 	HTTPAddr       string `envconfig:"CSBOT_HTTP_ADDR" desc:"optional listener for /healthz, /readyz and /metrics, e.g. 127.0.0.1:9090"`
 	FiscalStart    int    `envconfig:"CSBOT_FISCAL_YEAR_START" default:"1" desc:"month (1-12) the fiscal year starts, for quarters"`
 	LogLevel       string `envconfig:"CSBOT_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+}
+
+// location returns CSBOT_TIMEZONE's zone, or a usage error naming it.
+func (c config) location() (*time.Location, error) {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil || c.Timezone == "" {
+		return nil, usagef("CSBOT_TIMEZONE=%q is not an IANA time zone (like Europe/Berlin or America/New_York)", c.Timezone)
+	}
+	return loc, nil
+}
+
+// fiscalStart returns CSBOT_FISCAL_YEAR_START's month, or a usage error.
+func (c config) fiscalStart() (time.Month, error) {
+	if c.FiscalStart < 1 || c.FiscalStart > 12 {
+		return 0, usagef("CSBOT_FISCAL_YEAR_START=%d is not a month: use 1 (January) to 12 (December)", c.FiscalStart)
+	}
+	return time.Month(c.FiscalStart), nil
 }
 
 // Exit codes.
@@ -70,6 +88,7 @@ func commandHelp() []struct{ name, help string } {
 		{"demo [--accounts N] [--seed S] [--backfill 35d] [--out DIR]", "load a deterministic demo portfolio and score it (with daily snapshots of the days before, for trends), or write its CSV files to DIR"},
 		{"score [--at DATE] [--backfill 90d]", "compute every account's health score and risk signals and store the daily snapshot (and those of the days before)"},
 		{"policy", "print the policy in force (defaults + CSBOT_POLICY_FILE) as YAML, a starting point for a policy file"},
+		{"try '/health acme' [--as U123] [--channel C123] [--json]", "run a slash command against the database without Slack, through the same handlers, and print the reply"},
 		{"summary", "print a summary of the book: accounts by tier and band, ARR, renewals in the next 90 days"},
 	}
 }
@@ -105,6 +124,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runScore(ctx, cfg, log, rest, stdout)
 	case "policy":
 		err = runPolicy(ctx, cfg, rest, stdout)
+	case "try":
+		err = runTry(ctx, cfg, log, rest, stdout)
 	default:
 		if strings.HasPrefix(cmd, "-") {
 			err = usagef("unknown flag %q; run csbot --help", cmd)

@@ -59,8 +59,13 @@ func BenchmarkBotProcess(b *testing.B) {
 		srv.AddUser(slacktest.User{ID: u, Name: strings.ToLower(u)})
 	}
 	proc := startCSBot(ctx, b, bin, url, srv)
-	if _, err := srv.WaitForConnection(ctx, 1); err != nil {
-		b.Fatalf("csbot never connected: %v", err)
+	cctx, cancel := context.WithTimeout(ctx, time.Minute)
+	_, err := srv.WaitFor(cctx, func(snap slacktest.Snapshot) bool {
+		return slices.ContainsFunc(snap.Connections(), func(c slacktest.Connection) bool { return !c.ConnectedAt.IsZero() })
+	})
+	cancel()
+	if err != nil {
+		b.Fatalf("csbot never connected: %v; its stderr:\n%s", err, proc.stderr.String())
 	}
 	time.Sleep(3 * time.Second) // let start-up garbage settle
 	idle, err := proc.rss()
@@ -207,7 +212,7 @@ func startCSBot(ctx context.Context, b *testing.B, bin, url string, srv *slackte
 		"SLACK_BOT_TOKEN="+srv.BotToken(),
 		"SLACK_APP_TOKEN="+srv.AppToken(),
 		"SLACK_API_URL="+srv.URL(),
-		"CSBOT_LOG_LEVEL=error",
+		"CSBOT_LOG_LEVEL=warn",
 	)
 	p.cmd.Stdout = io.Discard
 	p.cmd.Stderr = p.stderr

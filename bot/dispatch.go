@@ -1041,7 +1041,19 @@ func (r *Runtime) suggest(ctx context.Context, log *slog.Logger, in *inbound, t 
 func (r *Runtime) validate(ctx context.Context, log *slog.Logger, in *inbound, t target) map[string]string {
 	cb := in.interaction
 	h := r.reg.view(cb.View.CallbackID)
-	actor, err := r.resolveActor(ctx, UserInfo{ID: t.user})
+	// Only a member csbot let in can have been shown the modal, so the
+	// guard's answer is normally cached from that click; checking again
+	// keeps a guest's forged submission out all the same.
+	u, err := r.guard.User(ctx, t.user)
+	if err != nil {
+		log.Error("check user", "err", err)
+		return retryErrors(cb.View, msgSlackCheck)
+	}
+	if u.Outsider() {
+		log.Info("refused: guest or external user submitted a form")
+		return retryErrors(cb.View, msgOutsider)
+	}
+	actor, err := r.resolveActor(ctx, u)
 	if err != nil {
 		log.Error("look up user: database unavailable", "err", err)
 		return retryErrors(cb.View, msgDatabase)
@@ -1065,6 +1077,11 @@ func retryErrors(v slack.View, msg string) map[string]string {
 		if in, ok := b.(*slack.InputBlock); ok && in.BlockID != "" {
 			return map[string]string{in.BlockID: msg}
 		}
+	}
+	if v.State != nil && len(v.State.Values) > 0 {
+		// The state names the inputs by block_id even when the blocks are
+		// not in the payload.
+		return map[string]string{sortedKeys(v.State.Values)[0]: msg}
 	}
 	return nil
 }

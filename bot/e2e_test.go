@@ -884,6 +884,18 @@ func TestViewSubmissionErrorsTravelInTheAck(t *testing.T) {
 	if len(submitted) != 0 {
 		t.Error("Submit ran for the invalid submission")
 	}
+
+	// A guest's submission (which csbot never showed them the form for)
+	// is refused in the ack and never submitted.
+	env, err = h.srv.SendInteraction(ctx, slacktest.Interaction{Type: "view_submission", UserID: guest, CallbackID: "override", Values: values("35")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack = h.ack(ctx, t, env)
+	resp = slack.ViewSubmissionResponse{}
+	if err := ack.DecodePayload(&resp); err != nil || resp.ResponseAction != slack.RAErrors || !strings.Contains(resp.Errors["score"], "guests") {
+		t.Errorf("ack of a guest's submission = %s, %v; want the refusal as a form error", ack.Payload, err)
+	}
 	call, err := h.srv.WaitForCall(ctx, "chat.postMessage", func(c slacktest.Call) bool { return c.Param("channel") == csm })
 	if err != nil || !call.OK() || call.Param("text") != "Override saved for ACME Corp." {
 		t.Errorf("reply to the submission: %+v, %v; want a DM", call, err)

@@ -292,6 +292,7 @@ func BenchmarkFindAccounts(b *testing.B) {
 		{"email", "jo@hooli.example", csbot.MatchDomain},
 		{"normalized", "The ACME corporation", csbot.MatchNormalized},
 		{"partial", "wonka", csbot.MatchPartial},
+		{"partial-common-word", "freight", csbot.MatchPartial}, // starts a word of 1 name in 45
 		{"fuzzy", "umbrela corp", csbot.MatchFuzzy},
 		{"nomatch", "xyzzy qwertz", ""},
 	}

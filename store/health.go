@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,7 +34,7 @@ func (s *Store) AccountFacts(ctx context.Context, now time.Time) ([]csbot.Accoun
 			return nil, fmt.Errorf("account facts: %s: %w", q.name, err)
 		}
 	}
-	l.addGlobalOutages()
+	l.finish()
 	return l.facts, nil
 }
 
@@ -61,7 +63,7 @@ func (l *factLoader) readAccountFacts(br pgx.BatchResults) (csbot.AccountFacts, 
 			return csbot.AccountFacts{}, fmt.Errorf("%s: %w", q.name, err)
 		}
 	}
-	l.addGlobalOutages()
+	l.finish()
 	if len(l.facts) == 0 {
 		return csbot.AccountFacts{}, nil
 	}
@@ -203,8 +205,7 @@ func (l *factLoader) tickets(now time.Time, w csbot.FactWindows) factQuery {
 
 func (l *factLoader) nps(now time.Time, w csbot.FactWindows) factQuery {
 	const q = `SELECT account_id, id, responded_at, score, coalesce(respondent_email, ''), coalesce(comment, '')
-		FROM nps_responses WHERE responded_at >= $1 AND responded_at <= $2 ` + factScope + `
-		ORDER BY account_id, responded_at, id`
+		FROM nps_responses WHERE responded_at >= $1 AND responded_at <= $2 ` + factScope
 	var r csbot.NPSResponse
 	return factQuery{name: "nps", sql: q, one: `AND account_id = $3`,
 		args: []any{w.NPSSince, now}, dest: []any{&r.AccountID, &r.ID, &r.RespondedAt, &r.Score, &r.RespondentEmail, &r.Comment},
@@ -288,17 +289,25 @@ func (l *factLoader) outages(now time.Time, w csbot.FactWindows) factQuery {
 		}}
 }
 
-// addGlobalOutages adds the outages of every account to each account's
-// own, once the outages query has run.
-func (l *factLoader) addGlobalOutages() {
-	if len(l.global) == 0 {
-		return
-	}
+// finish completes the facts once every query has run: it adds the
+// outages of every account to each account's own, and puts the NPS
+// responses in order (by time, then id; cheaper here than in SQL), so
+// that the facts of an account do not depend on how they were read.
+func (l *factLoader) finish() {
 	for i := range l.facts {
-		if len(l.facts[i].Outages) == 0 {
-			l.facts[i].Outages = l.global // shared: Score and Signals never modify it
+		f := &l.facts[i]
+		if len(f.NPS) > 1 {
+			slices.SortFunc(f.NPS, func(a, b csbot.NPSResponse) int {
+				return cmp.Or(a.RespondedAt.Compare(b.RespondedAt), cmp.Compare(a.ID, b.ID))
+			})
+		}
+		if len(l.global) == 0 {
+			continue
+		}
+		if len(f.Outages) == 0 {
+			f.Outages = l.global // shared: Score and Signals never modify it
 		} else {
-			l.facts[i].Outages = append(l.facts[i].Outages, l.global...)
+			f.Outages = append(f.Outages, l.global...)
 		}
 	}
 }

@@ -51,11 +51,11 @@ func (r *accountRow) fields() []any {
 // $2 nearest names with a similarity of at least $4, are read only when
 // nothing else matched.
 const findAccountsSQL = `WITH q AS MATERIALIZED (
-		SELECT lower($1) AS raw, csbot_name_norm($1) AS norm, replace(csbot_name_norm($1), ' ', '') AS compact,
+		SELECT lower($1::text) AS raw, csbot_name_norm($1::text) AS norm, replace(csbot_name_norm($1::text), ' ', '') AS compact,
 			-- The host of a domain, URL or e-mail address, and its parent
 			-- domains, most specific first; NULL when there is none.
 			(SELECT array_agg(array_to_string(l.labels[i:], '.') ORDER BY i)
-				FROM string_to_array(csbot_domain($1), '.') AS l(labels),
+				FROM string_to_array(csbot_domain($1::text), '.') AS l(labels),
 					generate_series(1, cardinality(l.labels) - 1) AS i) AS hosts
 	),
 	by_external_id AS (

@@ -83,6 +83,42 @@ func (c contactRow) toContact() csbot.Contact {
 	}
 }
 
+// nullAccountRow is an accountRow of a LEFT JOIN, NULLs when there was
+// none.
+type nullAccountRow struct {
+	ID             *int64
+	ExternalID     *string
+	Name           *string
+	Domain         *string
+	Tier           *string
+	ARRCents       *int64
+	Stage          *string
+	CSMSlackID     *string
+	AESlackID      *string
+	SlackChannelID *string
+	LicensedSeats  *int32
+	CreatedAt      *time.Time
+	UpdatedAt      *time.Time
+}
+
+// fields returns where to scan accountColumns into r.
+func (r *nullAccountRow) fields() []any {
+	return []any{&r.ID, &r.ExternalID, &r.Name, &r.Domain, &r.Tier, &r.ARRCents, &r.Stage, &r.CSMSlackID,
+		&r.AESlackID, &r.SlackChannelID, &r.LicensedSeats, &r.CreatedAt, &r.UpdatedAt}
+}
+
+// toAccount returns the account, the zero Account when there is none.
+func (r nullAccountRow) toAccount() csbot.Account {
+	if r.ID == nil {
+		return csbot.Account{}
+	}
+	return accountRow{
+		ID: *r.ID, ExternalID: deref(r.ExternalID), Name: deref(r.Name), Domain: r.Domain, Tier: deref(r.Tier),
+		ARRCents: deref(r.ARRCents), Stage: deref(r.Stage), CSMSlackID: r.CSMSlackID, AESlackID: r.AESlackID,
+		SlackChannelID: r.SlackChannelID, LicensedSeats: r.LicensedSeats, CreatedAt: deref(r.CreatedAt), UpdatedAt: deref(r.UpdatedAt),
+	}.toAccount()
+}
+
 // latestSnapshotOfA is a lateral subquery giving the latest stored health
 // snapshot (day, score, band) of the account aliased a.
 const latestSnapshotOfA = `(SELECT day, score, band FROM health_scores
@@ -124,37 +160,52 @@ func (s *Store) Portfolio(ctx context.Context, owners []string) ([]csbot.Portfol
 	return out, nil
 }
 
-// The renewals a report selects: open, dated $1..$2, of an account whose
-// latest band is yellow or red when $3, and of the owners $4 (one of the
-// two owner conditions follows renewalsSelected).
+// The renewals a report selects: open, dated $1..$2, of the owners $4
+// (renewalsHead, then one of the owner conditions, then renewalsTail),
+// and of an account whose latest band is yellow or red when $3; the
+// totals of them all, by month; and the page $5 (offset), $6 (limit, NULL
+// for all) of them, with their accounts, the accounts' latest snapshots
+// and their active renewal contacts (the first by name). The selection
+// is read once, the latest band only of the renewals dated and owned, and
+// the details only for the page. Every row carries the totals; when the
+// page is empty there is one row, of totals alone.
 const (
-	renewalsSelected = `FROM renewals r JOIN accounts a ON a.id = r.account_id
-		WHERE r.status = 'open' AND r.renewal_date BETWEEN $1 AND $2
-			AND (NOT $3 OR (SELECT band FROM health_scores
-				WHERE account_id = a.id ORDER BY day DESC LIMIT 1) IN ('yellow', 'red'))`
+	renewalsHead = `WITH dated AS MATERIALIZED (
+			SELECT r.id AS renewal_id, r.account_id, r.renewal_date, r.arr_cents, a.name
+			FROM renewals r JOIN accounts a ON a.id = r.account_id
+			WHERE r.status = 'open' AND r.renewal_date BETWEEN $1 AND $2`
 	// everyOwner keeps every account: $4 is NULL, a condition settled
 	// before the query runs. Its own SQL text keeps its plans apart from
 	// those of someOwners, which reads the accounts by owner.
-	everyOwner = ` AND $4::text[] IS NULL`
-	someOwners = ` AND (a.csm_slack_id = ANY($4) OR a.ae_slack_id = ANY($4))`
-)
-
-// The totals of a report, by month then (month NULL) of all.
-const (
-	renewalTotalsHead = `SELECT date_trunc('month', r.renewal_date::timestamp)::date AS month, count(*), coalesce(sum(r.arr_cents), 0) `
-	renewalTotalsTail = ` GROUP BY ROLLUP (1) ORDER BY 1 NULLS LAST`
-)
-
-// A page of a report ($5 offset, $6 limit or NULL for all), each renewal
-// with its account, the account's latest snapshot and its active renewal
-// contact (the first by name).
-const (
-	renewalLinesHead = `SELECT ` + renewalColumnsR + `, ` + accountColumnsA + `, h.day, h.score, h.band, ` + contactColumnsC + `
-		FROM (SELECT r.id AS renewal_id, a.id AS account_id `
-	renewalLinesTail = `
-			ORDER BY r.renewal_date, lower(a.name), a.name, r.id OFFSET $5 LIMIT $6) p
-		JOIN renewals r ON r.id = p.renewal_id
-		JOIN accounts a ON a.id = p.account_id
+	everyOwner   = ` AND $4::text[] IS NULL`
+	someOwners   = ` AND (a.csm_slack_id = ANY($4) OR a.ae_slack_id = ANY($4))`
+	renewalsTail = `
+		),
+		selected AS MATERIALIZED (
+			SELECT * FROM dated d
+			WHERE NOT $3 OR (SELECT band FROM health_scores
+				WHERE account_id = d.account_id ORDER BY day DESC LIMIT 1) IN ('yellow', 'red')
+		),
+		months AS (
+			SELECT date_trunc('month', renewal_date::timestamp)::date AS month, count(*) AS n, sum(arr_cents)::bigint AS arr
+			FROM selected GROUP BY 1
+		),
+		totals AS (
+			SELECT coalesce(sum(n), 0)::bigint AS n, coalesce(sum(arr), 0)::bigint AS arr,
+				array_agg(month ORDER BY month) AS months, array_agg(n ORDER BY month) AS month_n,
+				array_agg(arr ORDER BY month) AS month_arr
+			FROM months
+		),
+		page AS (
+			SELECT renewal_id, account_id FROM selected
+			ORDER BY renewal_date, lower(name), name, renewal_id OFFSET $5 LIMIT $6
+		)
+		SELECT t.n, t.arr, t.months, t.month_n, t.month_arr,
+			` + renewalColumnsR + `, ` + accountColumnsA + `, h.day, h.score, h.band, ` + contactColumnsC + `
+		FROM totals t
+		LEFT JOIN page p ON true
+		LEFT JOIN renewals r ON r.id = p.renewal_id
+		LEFT JOIN accounts a ON a.id = p.account_id
 		LEFT JOIN LATERAL ` + latestSnapshotOfA + ` h ON true
 		LEFT JOIN LATERAL (SELECT * FROM contacts
 			WHERE account_id = a.id AND role = 'renewal' AND active ORDER BY lower(name), name, id LIMIT 1) c ON true
@@ -165,72 +216,52 @@ const (
 // renewals f selects, by date then account name, each with its account,
 // the account's latest stored health snapshot and its renewal contact;
 // and the count and ARR of every renewal selected, in all and by calendar
-// month. Everything is read from one snapshot of the database.
+// month. It reads them in one statement.
 func (s *Store) Renewals(ctx context.Context, f csbot.RenewalFilter) (csbot.RenewalReport, error) {
+	const every = renewalsHead + everyOwner + renewalsTail
+	const some = renewalsHead + someOwners + renewalsTail
 	var rep csbot.RenewalReport
 	if f.Owners != nil && len(f.Owners) == 0 {
 		return rep, nil
 	}
-	totals := renewalTotalsHead + renewalsSelected + everyOwner + renewalTotalsTail
-	lines := renewalLinesHead + renewalsSelected + everyOwner + renewalLinesTail
+	q := every
 	if f.Owners != nil {
-		totals = renewalTotalsHead + renewalsSelected + someOwners + renewalTotalsTail
-		lines = renewalLinesHead + renewalsSelected + someOwners + renewalLinesTail
+		q = some
 	}
 	var limit *int
 	if f.Limit > 0 {
 		limit = &f.Limit
 	}
-	offset := max(f.Offset, 0)
-
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly, IsoLevel: pgx.RepeatableRead})
+	rows, err := s.pool.Query(ctx, q, f.From, f.To, f.AtRisk, f.Owners, max(f.Offset, 0), limit)
 	if err != nil {
 		return rep, fmt.Errorf("renewals: %w", err)
 	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only
-	b := &pgx.Batch{}
-	b.Queue(totals, f.From, f.To, f.AtRisk, f.Owners)
-	b.Queue(lines, f.From, f.To, f.AtRisk, f.Owners, offset, limit)
-	br := tx.SendBatch(ctx, b)
-	defer br.Close()
-
-	rows, err := br.Query()
-	if err != nil {
-		return rep, fmt.Errorf("renewals: totals: %w", err)
-	}
-	var month *time.Time
-	var n int
 	var arr int64
-	_, err = pgx.ForEachRow(rows, []any{&month, &n, &arr}, func() error {
-		if month == nil {
-			rep.Total, rep.ARR = n, csbot.Cents(arr)
-		} else {
-			rep.Months = append(rep.Months, csbot.MonthTotal{Month: *month, Renewals: n, ARR: csbot.Cents(arr)})
-		}
-		return nil
-	})
-	if err != nil {
-		return rep, fmt.Errorf("renewals: totals: %w", err)
-	}
-
-	rows, err = br.Query()
-	if err != nil {
-		return rep, fmt.Errorf("renewals: lines: %w", err)
-	}
+	var months []time.Time
+	var monthN, monthARR []int64
 	var r renewalRow
-	var a accountRow
+	var a nullAccountRow // NULL when the page is empty
 	var h snapshotRow
 	var c contactRow
-	dest := append(append(append(r.fields(), a.fields()...), h.fields()...), c.fields()...)
+	dest := append([]any{&rep.Total, &arr, &months, &monthN, &monthARR}, r.fields()...)
+	dest = append(append(append(dest, a.fields()...), h.fields()...), c.fields()...)
+	first := true
 	_, err = pgx.ForEachRow(rows, dest, func() error {
+		if first {
+			first = false
+			rep.ARR = csbot.Cents(arr)
+			for i, m := range months {
+				rep.Months = append(rep.Months, csbot.MonthTotal{Month: m, Renewals: int(monthN[i]), ARR: csbot.Cents(monthARR[i])})
+			}
+		}
+		if r.ID == nil {
+			return nil // no line: the page is empty
+		}
 		rep.Lines = append(rep.Lines, csbot.RenewalLine{Renewal: r.toRenewal(), Account: a.toAccount(),
 			Health: h.toSnapshot(), Contact: c.toContact()})
 		return nil
 	})
 	if err != nil {
-		return rep, fmt.Errorf("renewals: lines: %w", err)
-	}
-	if err := br.Close(); err != nil {
 		return rep, fmt.Errorf("renewals: %w", err)
 	}
 	return rep, nil

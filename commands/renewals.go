@@ -239,6 +239,10 @@ func (c *Commands) renewalsScopeOf(ctx context.Context, actor bot.Actor, q renew
 	return s, nil
 }
 
+// overdueRenewalDays is how far back a "next N days" report looks for open
+// renewals whose date has passed.
+const overdueRenewalDays = 90
+
 // renewalsReport answers with a page of the report q asks for.
 func (c *Commands) renewalsReport(ctx context.Context, req bot.Request, q renewalsQuery) (bot.Reply, error) {
 	if q.Scope == renewalsOfUser && q.UserID == req.Actor.SlackID && req.Actor.Known {
@@ -251,12 +255,20 @@ func (c *Commands) renewalsReport(ctx context.Context, req bot.Request, q renewa
 	if scope.refuse != nil {
 		return *scope.refuse, nil
 	}
+	from := q.From
+	if !q.Quarter {
+		// An open renewal whose date has passed is the most urgent of all
+		// (lapsed, or closed without anyone recording it): a "next N days"
+		// report leads with those of the last overdueRenewalDays.
+		from = q.From.AddDate(0, 0, -overdueRenewalDays)
+	}
 	size := renewalsPageSize(q.From, q.To)
-	f := csbot.RenewalFilter{From: q.From, To: q.To, Owners: scope.owners, AtRisk: q.AtRisk, Offset: q.Offset, Limit: size}
+	f := csbot.RenewalFilter{From: from, To: q.To, Owners: scope.owners, AtRisk: q.AtRisk, Offset: q.Offset, Limit: size}
 	rep, err := c.cfg.Store.Renewals(ctx, f)
 	if err != nil {
 		return bot.Reply{}, fmt.Errorf("renewals: %w", err)
 	}
+	rep.Lines = fitRenewalsLines(rep.Lines)
 
 	// A manager without accounts of their own sees their team's.
 	if q.Scope == renewalsOfMine && q.Offset == 0 && rep.Total == 0 && req.Actor.Is(csbot.UserManager) {
@@ -277,6 +289,7 @@ func (c *Commands) renewalsReport(ctx context.Context, req bot.Request, q renewa
 			if rep, err = c.cfg.Store.Renewals(ctx, f); err != nil {
 				return bot.Reply{}, fmt.Errorf("renewals: %w", err)
 			}
+			rep.Lines = fitRenewalsLines(rep.Lines)
 		}
 	}
 

@@ -808,3 +808,84 @@ func TestRenewalsAccountHistory(t *testing.T) {
 		t.Errorf("/renewals nonexistent widgets = %q", rep.Text)
 	}
 }
+
+// TestRenewalsLeadWithOverdue: an open renewal whose date has passed (it
+// lapsed, or was closed without anyone recording it) leads a "next N
+// days" report, marked overdue, unless it is older than 90 days; a closed
+// one never shows.
+func TestRenewalsLeadWithOverdue(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	// renewalsNow is March 10, 2026.
+	const overdue = `external_id,account_external_id,renewal_date,arr,auto_renew,status
+O1,A2,2026-02-20,70000,false,open
+O2,A3,2025-10-01,4000,false,open
+O3,A1,2026-03-01,120000,false,renewed
+`
+	e := newRenewalsEnv(ctx, t, time.January, [2]string{"users", renewalsUsersCSV}, [2]string{"accounts", renewalsAccountsCSV},
+		[2]string{"renewals", renewalsRenewalsCSV}, [2]string{"renewals", overdue})
+	rep := e.run(ctx, t, "U0ADA", "all 30")
+	shown := renewalsAccountsShown(rep)
+	if len(shown) == 0 || shown[0] != "Globex International" {
+		t.Fatalf("/renewals all 30 shows %v; want Globex's overdue renewal first", shown)
+	}
+	s := renewalsBlocksText(t, rep)
+	if !strings.Contains(s, "Feb 20, 2026, 18 days ago (overdue)") {
+		t.Errorf("the overdue renewal is not marked: %s", s)
+	}
+	if strings.Contains(s, "Oct 1, 2025") || strings.Contains(s, "Mar 1, 2026") {
+		t.Errorf("a renewal overdue for more than 90 days, or a closed one, is shown: %s", s)
+	}
+}
+
+// TestRenewalsPageFitsWhenOverdueAddsMonths: a page whose overdue
+// renewals add month headings the window's own months did not count is
+// cut to fit Slack's 50 blocks, and "Show more" goes on from where it was
+// cut.
+func TestRenewalsPageFitsWhenOverdueAddsMonths(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var accounts, renewals strings.Builder
+	accounts.WriteString("external_id,name,tier,arr,csm\n")
+	renewals.WriteString("external_id,account_external_id,renewal_date,arr,status\n")
+	// Three overdue months (Dec, Jan, Feb), then a renewal a day in March
+	// and April: a page of 40 lines would touch 5 months, 45 blocks of the
+	// 44 a page may use for lines and headings.
+	dates := []string{"2025-12-20", "2026-01-20", "2026-02-20"}
+	for d := 11; d <= 31; d++ {
+		dates = append(dates, fmt.Sprintf("2026-03-%02d", d))
+	}
+	for d := 1; d <= 30; d++ {
+		dates = append(dates, fmt.Sprintf("2026-04-%02d", d))
+	}
+	for i, d := range dates {
+		fmt.Fprintf(&accounts, "F%02d,Fit %02d,tech,1000,U0SAM\n", i, i)
+		fmt.Fprintf(&renewals, "FR%02d,F%02d,%s,1000,open\n", i, i, d)
+	}
+	e := newRenewalsEnv(ctx, t, time.January, [2]string{"users", renewalsUsersCSV},
+		[2]string{"accounts", accounts.String()}, [2]string{"renewals", renewals.String()})
+	seen := map[string]bool{}
+	rep := e.run(ctx, t, "U0SAM", "60")
+	if n := len(renewalsAccountsShown(rep)); n != 39 {
+		t.Errorf("the first page shows %d renewals, want 39: 40 cut by one to fit", n)
+	}
+	for page := 1; ; page++ {
+		if err := bot.CheckLimits(bot.SurfaceMessage, rep.Blocks, rep.Text); err != nil {
+			t.Fatalf("page %d: %v", page, err)
+		}
+		for _, name := range renewalsAccountsShown(rep) {
+			if seen[name] {
+				t.Errorf("page %d shows %s again", page, name)
+			}
+			seen[name] = true
+		}
+		btn := renewalsMoreButton(rep)
+		if btn == nil || page > 5 {
+			break
+		}
+		rep = e.click(ctx, t, "U0SAM", btn.Value)
+	}
+	if len(seen) != len(dates) {
+		t.Errorf("the pages show %d renewals in all, want %d", len(seen), len(dates))
+	}
+}

@@ -42,6 +42,23 @@ func renewalsPageSize(from, to time.Time) int {
 	return max(min(maxRenewalsPage, budget-months), budget/2)
 }
 
+// fitRenewalsLines cuts a page's lines, first to last, to what fits
+// Slack's block limit with their month headings: overdue renewals can add
+// months that renewalsPageSize, sized by the forward window, did not count.
+// The next page starts after the last line kept.
+func fitRenewalsLines(lines []csbot.RenewalLine) []csbot.RenewalLine {
+	budget := bot.MaxMessageBlocks - renewalsFixedBlocks - renewalsSpareBlocks
+	months := map[time.Time]bool{}
+	for i, l := range lines {
+		d := l.Renewal.RenewalDate
+		months[time.Date(d.Year(), d.Month(), 1, 0, 0, 0, 0, time.UTC)] = true
+		if i+1+len(months) > budget {
+			return lines[:i]
+		}
+	}
+	return lines
+}
+
 // renewalsMonths counts the calendar months from's through to's, at least 1.
 func renewalsMonths(from, to time.Time) int {
 	n := (to.Year()-from.Year())*12 + int(to.Month()) - int(from.Month()) + 1

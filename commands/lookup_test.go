@@ -130,8 +130,12 @@ func TestHealthNoMatch(t *testing.T) {
 	if !strings.Contains(rep.Text, "No account matches “qqqq zzzz”") || !strings.Contains(rep.Text, "/health acme") {
 		t.Errorf("/health qqqq zzzz = %q, want \"No account matches\" and a hint", rep.Text)
 	}
-	if got := healthHeader(e.health(ctx, t, "U0CSM1", "C0ELSE1", "Umbrela Corp Intl")); got != "Umbrella Corporation" {
-		t.Errorf("/health Umbrela Corp Intl gave %q, want the typo forgiven", got)
+	if got := healthHeader(e.health(ctx, t, "U0CSM1", "C0ELSE1", "Umbrela Corporation")); got != "Umbrella Corporation" {
+		t.Errorf("/health Umbrela Corporation gave %q, want the typo forgiven", got)
+	}
+	// Further off, it asks rather than guesses.
+	if rep := e.health(ctx, t, "U0CSM1", "C0ELSE1", "Umbrela Corp Intl"); !strings.Contains(rep.Text, "Did you mean Umbrella Corporation?") {
+		t.Errorf("/health Umbrela Corp Intl = %q, want \"did you mean\" Umbrella Corporation", rep.Text)
 	}
 	rep = e.health(ctx, t, "U0CSM1", "C0ELSE1", "glbex intl")
 	btns := healthButtons(rep)

@@ -92,9 +92,10 @@ CREATE INDEX accounts_domain_norm_idx ON accounts (csbot_domain(domain));
 CREATE INDEX accounts_name_compact_idx ON accounts (replace(name_norm, ' ', ''));
 -- Trigrams of the normalised name: GIN for word prefixes (LIKE) and
 -- similarity above a threshold (%), where it reads far fewer pages than
--- GiST; GiST for the nearest names (ORDER BY <-> LIMIT n), which GIN
--- cannot do. The GiST index is on the expression, the same value as
--- name_norm, so that the planner keeps to GIN for LIKE and %.
+-- GiST (and, without pending-list updates, stays fast right after an
+-- import); GiST for the nearest names to a short query (ORDER BY <->
+-- LIMIT n), which GIN cannot do. The GiST index is on the expression, the
+-- same value as name_norm, so that the planner keeps to GIN for LIKE and %.
 CREATE INDEX accounts_name_trgm_idx ON accounts USING gin (name_norm gin_trgm_ops) WITH (fastupdate = off);
 CREATE INDEX accounts_name_knn_idx ON accounts USING gist (csbot_name_norm(name) gist_trgm_ops);
 

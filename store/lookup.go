@@ -19,12 +19,22 @@ const (
 	// none (limit <= 0).
 	lookupDefaultLimit = 10
 	// fuzzyThreshold is the trigram similarity of the normalised names
-	// from which a name is a fuzzy match: pg_trgm's own default threshold
-	// for %, which the index search uses.
-	fuzzyThreshold = 0.3
+	// from which a name is a fuzzy match. A typo of one letter in a
+	// three-word name keeps about 0.85; names that only share common words
+	// ("Dynamics International") stay near 0.6, and below 0.5 thousands of
+	// them would be read at 100,000 accounts.
+	fuzzyThreshold = 0.5
+	// clearWinner is how far the best fuzzy match must be ahead of the
+	// next to be the one meant ("Stnhope Dynamics" is Stanhope Dynamics,
+	// not a pick-list of every Dynamics).
+	clearWinner = 0.15
 	// suggestionFloor is the similarity from which a name is worth a "did
-	// you mean".
-	suggestionFloor = 0.1
+	// you mean": pg_trgm's default threshold for %.
+	suggestionFloor = 0.3
+	// shortQueryRunes is the longest query whose suggestions are the
+	// nearest names, with a similarity of at least nearestFloor.
+	shortQueryRunes = 12
+	nearestFloor    = 0.1
 )
 
 // accountColumnsA is accountColumns of the accounts aliased a, for joins.
@@ -43,13 +53,11 @@ func (r *accountRow) fields() []any {
 // one-time filter, so a kind after the first one found is never
 // searched). Every search is an index search on accounts: lower(external_id),
 // lower(name), csbot_domain(domain), the normalised name without spaces,
-// and trigrams of the normalised name (GIN for LIKE and %, GiST for the
-// nearest names). The query is normalised by the same SQL functions as the
-// stored names (migrations/007_account_lookup.sql). Fuzzy matches need %
-// (similarity at least pg_trgm.similarity_threshold, 0.3 unless the
-// server says otherwise) and a similarity of at least $3; suggestions, the
-// $2 nearest names with a similarity of at least $4, are read only when
-// nothing else matched.
+// and trigrams of the normalised name (GIN, for LIKE and %). The query is
+// normalised by the same SQL functions as the stored names
+// (migrations/007_account_lookup.sql). Fuzzy matches need % (similarity at
+// least pg_trgm.similarity_threshold, which FindAccounts sets) and a
+// similarity of at least $3.
 const findAccountsSQL = `WITH q AS MATERIALIZED (
 		SELECT lower($1::text) AS raw, csbot_name_norm($1::text) AS norm, replace(csbot_name_norm($1::text), ' ', '') AS compact,
 			-- The host of a domain, URL or e-mail address, and its parent
@@ -100,21 +108,34 @@ const findAccountsSQL = `WITH q AS MATERIALIZED (
 				AND (SELECT norm FROM q) <> '' AND NOT EXISTS (SELECT FROM by_partial)
 		) f
 		WHERE sim >= $3
-	),
-	found AS (
-		SELECT * FROM by_fuzzy
-		UNION ALL
-		SELECT * FROM (
-			SELECT 'suggestion', similarity(name_norm, (SELECT norm FROM q)) AS sim, ` + accountColumns + ` FROM accounts
-			WHERE (SELECT norm FROM q) <> '' AND NOT EXISTS (SELECT FROM by_fuzzy)
-			ORDER BY csbot_name_norm(name) <-> (SELECT norm FROM q)
-			LIMIT $2
-		) n
-		WHERE sim >= $4
 	)
-	SELECT kind, sim, ` + accountColumns + ` FROM found
+	SELECT kind, sim, ` + accountColumns + ` FROM by_fuzzy
 	ORDER BY sim DESC, arr_cents DESC, name, id
 	LIMIT $2`
+
+// suggestSimilarSQL reads the $2 names most similar to the query $1,
+// with a similarity of at least $3 (and pg_trgm.similarity_threshold,
+// which % reads), for "did you mean" when findAccountsSQL found nothing.
+// The trigram index is selective for a query of several words.
+const suggestSimilarSQL = `SELECT 'suggestion', s.sim, ` + accountColumns + ` FROM (
+		SELECT id, similarity(name_norm, csbot_name_norm($1::text)) AS sim FROM accounts
+		WHERE name_norm % csbot_name_norm($1::text)
+	) s JOIN accounts USING (id)
+	WHERE s.sim >= $3
+	ORDER BY s.sim DESC, arr_cents DESC, name, id
+	LIMIT $2`
+
+// suggestNearestSQL reads the $2 names nearest to a short query $1 (a
+// typo in one word shares few trigrams: "acne" and "acme" 0.25) by
+// walking the GiST index in distance order, keeping those with a
+// similarity of at least $3.
+const suggestNearestSQL = `SELECT 'suggestion', n.sim, ` + accountColumns + ` FROM (
+		SELECT id, similarity(name_norm, csbot_name_norm($1::text)) AS sim FROM accounts
+		ORDER BY csbot_name_norm(name) <-> csbot_name_norm($1::text)
+		LIMIT $2
+	) n JOIN accounts USING (id)
+	WHERE n.sim >= $3
+	ORDER BY n.sim DESC, arr_cents DESC, name, id`
 
 // FindAccounts looks an account up by what a person typed, in PostgreSQL,
 // and answers with the accounts of the best kind of match found (see
@@ -136,9 +157,45 @@ func (s *Store) FindAccounts(ctx context.Context, query string, limit int) (csbo
 	if limit <= 0 {
 		limit = lookupDefaultLimit
 	}
-	rows, err := s.pool.Query(ctx, findAccountsSQL, query, limit, fuzzyThreshold, suggestionFloor)
+	// The trigram index search (%) reads its threshold from a setting:
+	// one transaction sets it for each statement.
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return res, fmt.Errorf("find accounts %q: %w", query, err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only
+	if err := s.lookupRows(ctx, tx, &res, fuzzyThreshold, findAccountsSQL, query, limit, fuzzyThreshold); err != nil {
+		return csbot.AccountLookup{}, fmt.Errorf("find accounts %q: %w", query, err)
+	}
+	if len(res.Matches) == 0 {
+		// Suggestions: by similarity above a floor for a query of several
+		// words (the index finds few names sharing that many trigrams); by
+		// distance for a short one, whose typo leaves few trigrams in
+		// common with the name meant and many with every other.
+		q, floor := suggestSimilarSQL, suggestionFloor
+		if utf8.RuneCountInString(query) <= shortQueryRunes {
+			q, floor = suggestNearestSQL, nearestFloor
+		}
+		if err := s.lookupRows(ctx, tx, &res, floor, q, query, limit, floor); err != nil {
+			return csbot.AccountLookup{}, fmt.Errorf("find accounts %q: %w", query, err)
+		}
+	}
+	if m := res.Matches; len(m) > 1 && m[0].Kind == csbot.MatchFuzzy && m[0].Similarity-m[1].Similarity >= clearWinner {
+		res.Matches = m[:1]
+	}
+	return res, nil
+}
+
+// lookupRows runs a lookup statement in tx with pg_trgm's similarity
+// threshold at threshold, and adds its rows to res: suggestions to
+// Suggestions, the rest to Matches.
+func (s *Store) lookupRows(ctx context.Context, tx pgx.Tx, res *csbot.AccountLookup, threshold float64, q string, args ...any) error {
+	if _, err := tx.Exec(ctx, `SELECT set_config('pg_trgm.similarity_threshold', $1, true)`, fmt.Sprint(threshold)); err != nil {
+		return err
+	}
+	rows, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		return err
 	}
 	var kind string
 	var m csbot.AccountMatch
@@ -155,10 +212,7 @@ func (s *Store) FindAccounts(ctx context.Context, query string, limit int) (csbo
 		}
 		return nil
 	})
-	if err != nil {
-		return csbot.AccountLookup{}, fmt.Errorf("find accounts %q: %w", query, err)
-	}
-	return res, nil
+	return err
 }
 
 // cleanLookupQuery trims the query, makes it valid UTF-8 without NULs

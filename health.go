@@ -179,6 +179,10 @@ type AccountFacts struct {
 	// NextRenewal is the account's open renewal with the earliest date;
 	// ID 0 when none. ID, RenewalDate, ARR and AutoRenew are read.
 	NextRenewal Renewal
+	// OverdueRenewal is the account's open renewal with the earliest date
+	// before Today (it lapsed, or was closed without anyone recording
+	// it); ID 0 when none. Score and Signals do not read it.
+	OverdueRenewal Renewal
 
 	// Snapshots, from health_scores. Day is zero when there is none.
 

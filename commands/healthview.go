@@ -402,11 +402,22 @@ func signalsText(signals []csbot.Signal) string {
 // the renewal contact, or a warning when none is on file.
 func renewalText(v healthView) string {
 	r := v.Detail.Facts.NextRenewal
-	if r.ID == 0 {
+	overdue := v.Detail.Facts.OverdueRenewal
+	if r.ID == 0 && overdue.ID == 0 {
 		return "*Next renewal*\nNo open renewal on file."
 	}
 	var b strings.Builder
 	b.WriteString("*Next renewal*\n")
+	if overdue.ID != 0 {
+		// An open renewal whose date has passed comes first: it lapsed,
+		// or its outcome was never recorded.
+		n := -dayCount(v.Today, overdue.RenewalDate)
+		fmt.Fprintf(&b, "⚠️ *Overdue:* the renewal of %s (%s ARR) is %d %s past its date and still open: record its outcome or chase it.\n",
+			shortDate(overdue.RenewalDate), overdue.ARR.Short(), n, countNoun(n, "day", "days"))
+		if r.ID == 0 {
+			return bot.TruncateMrkdwn(strings.TrimSuffix(b.String(), "\n"), bot.MaxFieldText)
+		}
+	}
 	b.WriteString(shortDate(r.RenewalDate))
 	if n := dayCount(v.Today, r.RenewalDate); n < 0 {
 		fmt.Fprintf(&b, " (*overdue by %d %s*)", -n, countNoun(-n, "day", "days"))

@@ -162,3 +162,21 @@ type OverrideInputForTest = overrideInput
 func ParseOverrideForTest(metadata string, values map[string]map[string]slack.BlockAction) (OverrideInputForTest, map[string]string, error) {
 	return parseOverride(metadata, values)
 }
+
+func TestRenewalTextLeadsWithAnOverdueRenewal(t *testing.T) {
+	today := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	v := healthView{Today: today, Detail: csbot.AccountDetail{Facts: csbot.AccountFacts{
+		OverdueRenewal: csbot.Renewal{ID: 1, RenewalDate: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), ARR: 8_000_000},
+		NextRenewal:    csbot.Renewal{ID: 2, RenewalDate: time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC), ARR: 9_000_000},
+	}}}
+	got := renewalText(v)
+	overdue := strings.Index(got, "*Overdue:* the renewal of Feb 1, 2026 ($80k ARR) is 37 days past its date")
+	next := strings.Index(got, "Sep 1, 2026")
+	if overdue < 0 || next < overdue {
+		t.Errorf("renewalText =\n%s\nwant the overdue renewal first, then the next one", got)
+	}
+	v.Detail.Facts.NextRenewal = csbot.Renewal{}
+	if got := renewalText(v); !strings.Contains(got, "*Overdue:*") || strings.Contains(got, "No open renewal") {
+		t.Errorf("with only an overdue renewal, renewalText =\n%s", got)
+	}
+}

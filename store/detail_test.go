@@ -209,3 +209,46 @@ A-2,2026-10-01T09:00:00Z,email,Renewal notice,
 func utcTime(y int, m time.Month, d, h, min int) time.Time {
 	return time.Date(y, m, d, h, min, 0, 0, time.UTC)
 }
+
+// TestOverdueRenewalIsItsOwnFact: an open renewal dated before today is
+// the account's OverdueRenewal, and NextRenewal stays the upcoming one
+// (which the renewal-risk signal and reminders read); a closed past one is
+// neither.
+func TestOverdueRenewalIsItsOwnFact(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := newTestStore(ctx, t)
+	mustImport(ctx, t, s, "users", detailUsers)
+	mustImport(ctx, t, s, "accounts", detailAccounts)
+	mustImport(ctx, t, s, "renewals", `external_id,account_external_id,renewal_date,arr,status
+R-OLD,A-2,2026-02-01,80000,open
+R-LAPSED,A-2,2026-03-01,85000,open
+R-NEXT,A-2,2026-09-01,90000,open
+R-DONE,A-3,2026-03-01,1200,renewed
+`)
+	now := utcTime(2026, 3, 10, 12, 0)
+	id := func(ext string) int64 {
+		a, err := s.AccountByExternalID(ctx, ext)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.ID
+	}
+	d, err := s.AccountDetail(ctx, id("A-2"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Facts.OverdueRenewal; got.ExternalID != "" || got.ID == 0 || !got.RenewalDate.Equal(utcTime(2026, 2, 1, 0, 0)) || got.ARR != 8_000_000 {
+		t.Errorf("OverdueRenewal = %+v, want the earliest open one before today (Feb 1, $80,000)", got)
+	}
+	if got := d.Facts.NextRenewal; !got.RenewalDate.Equal(utcTime(2026, 9, 1, 0, 0)) {
+		t.Errorf("NextRenewal = %+v, want the upcoming Sep 1 one", got)
+	}
+	d, err = s.AccountDetail(ctx, id("A-3"), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Facts.OverdueRenewal.ID != 0 || d.Facts.NextRenewal.ID != 0 {
+		t.Errorf("a renewed past renewal shows as %+v / %+v, want neither", d.Facts.OverdueRenewal, d.Facts.NextRenewal)
+	}
+}

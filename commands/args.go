@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"github.com/csbot/csbot"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -114,13 +115,13 @@ func reference(inner string) (arg, bool) {
 	switch inner[0] {
 	case '@':
 		id = id[1:]
-		if !slackID(id, "UW") {
+		if !csbot.IsSlackUserID(id) {
 			return arg{}, false
 		}
 		return arg{Kind: argUser, ID: id, Text: orElse(label, id)}, true
 	case '#':
 		id = id[1:]
-		if !slackID(id, "CGD") {
+		if !csbot.IsSlackChannelID(id) {
 			return arg{}, false
 		}
 		return arg{Kind: argChannel, ID: id, Text: orElse(label, id)}, true
@@ -128,20 +129,6 @@ func reference(inner string) (arg, bool) {
 		return arg{Kind: argSpecial, Text: inner}, true
 	}
 	return arg{}, false
-}
-
-// slackID reports whether id looks like a Slack id starting with one of
-// prefixes: an upper-case letter then upper-case letters and digits.
-func slackID(id, prefixes string) bool {
-	if len(id) < 3 || !strings.ContainsRune(prefixes, rune(id[0])) {
-		return false
-	}
-	for _, r := range id[1:] {
-		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 func orElse(s, fallback string) string {

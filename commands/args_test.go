@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"github.com/csbot/csbot"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -112,11 +113,11 @@ func FuzzParseArgs(f *testing.F) {
 			}
 			switch a.Kind {
 			case argUser:
-				if !slackID(a.ID, "UW") {
+				if !csbot.IsSlackUserID(a.ID) {
 					t.Errorf("parseArgs(%q)[%d] = %+v: user id is not a Slack user id", text, i, a)
 				}
 			case argChannel:
-				if !slackID(a.ID, "CGD") {
+				if !csbot.IsSlackChannelID(a.ID) {
 					t.Errorf("parseArgs(%q)[%d] = %+v: channel id is not a Slack channel id", text, i, a)
 				}
 			case argWord, argSpecial:

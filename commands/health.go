@@ -235,7 +235,7 @@ func (c *Commands) channelIDChanged(ctx context.Context, req bot.EventRequest) (
 	if err := json.Unmarshal(req.Inner, &ev); err != nil {
 		return bot.Reply{}, fmt.Errorf("channel_id_changed: %w", err)
 	}
-	if !slackID(ev.Old, "CGD") || !slackID(ev.New, "CGD") {
+	if !csbot.IsSlackChannelID(ev.Old) || !csbot.IsSlackChannelID(ev.New) {
 		c.log.Warn("channel_id_changed without valid ids", "old", ev.Old, "new", ev.New)
 		return bot.Reply{}, nil
 	}

@@ -139,7 +139,7 @@ func moreValue(owner string, offset int) string { return owner + ":" + strconv.I
 // parseMoreValue reads a "Show more" button's value.
 func parseMoreValue(v string) (owner string, offset int, ok bool) {
 	owner, off, found := strings.Cut(v, ":")
-	if !found || !slackID(owner, "UW") {
+	if !found || !csbot.IsSlackUserID(owner) {
 		return "", 0, false
 	}
 	n, err := strconv.Atoi(off)

@@ -419,7 +419,7 @@ func parseRenewalsMore(s string) (renewalsQuery, bool) {
 		return renewalsQuery{}, false
 	}
 	if q.Scope == renewalsOfUser {
-		if !slackID(v.User, "UW") || len(v.User) > bot.MaxID || utf8.RuneCountInString(v.Label) > maxRenewalsLabel || !utf8.ValidString(v.Label) {
+		if !csbot.IsSlackUserID(v.User) || len(v.User) > bot.MaxID || utf8.RuneCountInString(v.Label) > maxRenewalsLabel || !utf8.ValidString(v.Label) {
 			return renewalsQuery{}, false
 		}
 		q.UserID, q.UserLabel = v.User, v.Label

@@ -332,7 +332,7 @@ func checkRenewalsArgs(t *testing.T, text string, start time.Month, got renewals
 			t.Fatalf("parseRenewalsArgs(%q) = %+v: a user without the user scope", text, got)
 		}
 	case renewalsOfUser:
-		if !slackID(got.UserID, "UW") || got.UserLabel == "" || !utf8.ValidString(got.UserLabel) {
+		if !csbot.IsSlackUserID(got.UserID) || got.UserLabel == "" || !utf8.ValidString(got.UserLabel) {
 			t.Fatalf("parseRenewalsArgs(%q) = %+v: a bad user", text, got)
 		}
 	default:

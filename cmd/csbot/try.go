@@ -124,23 +124,10 @@ func tryActor(ctx context.Context, db *database, as string) (bot.Actor, error) {
 		}
 		as = u.SlackID
 	}
-	if !slackUserID(as) {
+	if !csbot.IsSlackUserID(as) {
 		return bot.Actor{}, usagef("try: --as %q is not a Slack user id (like U012AB3CD)", as)
 	}
 	return bot.ResolveActor(ctx, db, as)
-}
-
-// slackUserID reports whether s looks like a Slack user id.
-func slackUserID(s string) bool {
-	if len(s) < 3 || (s[0] != 'U' && s[0] != 'W') {
-		return false
-	}
-	for _, r := range s[1:] {
-		if !(r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
-			return false
-		}
-	}
-	return true
 }
 
 // printReply prints a reply for a terminal: who it was run as and who

@@ -37,17 +37,28 @@ const pickListBlock = "picklist-"
 // otherwise it returns the reply to send instead: a pick-list whose
 // buttons lead to c.views[next], or "did you mean", or "no account".
 func (c *Commands) resolveAccount(ctx context.Context, req bot.Request, query, next string) (csbot.Account, *bot.Reply, error) {
-	query = strings.Join(strings.FieldsFunc(query, isSpace), " ")
-	if query == "" || utf8.RuneCountInString(query) > maxArgText {
-		rep := usage("Which account? " + lookupHint(next))
-		return csbot.Account{}, &rep, nil
-	}
-	res, err := c.cfg.Store.FindAccounts(ctx, query, pickLimit+1)
-	if err != nil {
-		return csbot.Account{}, nil, fmt.Errorf("find account %q: %w", query, err)
+	query, res, rep, err := c.findAccounts(ctx, query, next)
+	if rep != nil || err != nil {
+		return csbot.Account{}, rep, err
 	}
 	a, rep := lookupReply(next, query, res)
 	return a, rep, nil
+}
+
+// findAccounts looks up what a person typed for the command next, with
+// its spaces tidied (the query returned); a query that is empty or too
+// long gets the reply to send instead.
+func (c *Commands) findAccounts(ctx context.Context, query, next string) (string, csbot.AccountLookup, *bot.Reply, error) {
+	query = strings.Join(strings.FieldsFunc(query, isSpace), " ")
+	if query == "" || utf8.RuneCountInString(query) > maxArgText {
+		rep := usage("Which account? " + lookupHint(next))
+		return query, csbot.AccountLookup{}, &rep, nil
+	}
+	res, err := c.cfg.Store.FindAccounts(ctx, query, pickLimit+1)
+	if err != nil {
+		return query, res, nil, fmt.Errorf("find account %q: %w", query, err)
+	}
+	return query, res, nil, nil
 }
 
 // lookupReply is what a lookup of query for the view next comes to: the

@@ -87,24 +87,22 @@ func (c *Commands) renewals(ctx context.Context, req bot.CommandRequest) (bot.Re
 // renewal history. Text that is probably a mistyped keyword and names no
 // account gets a "did you mean".
 func (c *Commands) renewalsOfAccount(ctx context.Context, req bot.Request, args renewalsArgs) (bot.Reply, error) {
-	if len(args.DidYouMean) > 0 {
-		res, err := c.cfg.Store.FindAccounts(ctx, args.Query, 1)
-		if err != nil {
-			return bot.Reply{}, fmt.Errorf("find account %q: %w", args.Query, err)
-		}
-		if len(res.Matches) == 0 {
-			kws := make([]string, len(args.DidYouMean))
-			for i, k := range args.DidYouMean {
-				kws[i] = "`" + k + "`"
-			}
-			return c.renewalsUsage(fmt.Sprintf("No account matches “%s”, and /renewals doesn't know that word: did you mean %s?",
-				bot.Escape(bot.Truncate(args.Query, maxRenewalsName)), renewalsOrList(kws))), nil
-		}
-	}
-	a, rep, err := c.resolveAccount(ctx, req, args.Query, "renewals")
+	query, res, rep, err := c.findAccounts(ctx, args.Query, "renewals")
 	if err != nil {
 		return bot.Reply{}, err
 	}
+	if rep != nil {
+		return *rep, nil
+	}
+	if len(args.DidYouMean) > 0 && len(res.Matches) == 0 {
+		kws := make([]string, len(args.DidYouMean))
+		for i, k := range args.DidYouMean {
+			kws[i] = "`" + k + "`"
+		}
+		return c.renewalsUsage(fmt.Sprintf("No account matches “%s”, and /renewals doesn't know that word: did you mean %s?",
+			bot.Escape(bot.Truncate(args.Query, maxRenewalsName)), renewalsOrList(kws))), nil
+	}
+	a, rep := lookupReply("renewals", query, res)
 	if rep != nil {
 		return *rep, nil
 	}

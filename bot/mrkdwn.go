@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"github.com/csbot/csbot"
 	"net/url"
 	"strings"
 )
@@ -97,7 +98,7 @@ func safeURL(rawURL string) (string, bool) {
 // digits); anything else is returned escaped, as plain text that mentions
 // nobody.
 func UserMention(id string) string {
-	if !isSlackID(id, "UW") {
+	if !csbot.IsSlackUserID(id) {
 		return Escape(id)
 	}
 	return "<@" + id + ">"
@@ -107,24 +108,8 @@ func UserMention(id string) string {
 // like a Slack conversation id (C, G or D, then upper-case letters and
 // digits); anything else is returned escaped, as plain text.
 func ChannelMention(id string) string {
-	if !isSlackID(id, "CGD") {
+	if !csbot.IsSlackChannelID(id) {
 		return Escape(id)
 	}
 	return "<#" + id + ">"
-}
-
-// isSlackID reports whether id has the shape of a Slack id whose first
-// letter is one of prefixes: the letter, then 2 to 20 upper-case ASCII
-// letters or digits.
-func isSlackID(id, prefixes string) bool {
-	if len(id) < 3 || len(id) > 21 || !strings.ContainsRune(prefixes, rune(id[0])) {
-		return false
-	}
-	for i := 1; i < len(id); i++ {
-		c := id[i]
-		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
 }

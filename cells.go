@@ -233,32 +233,39 @@ func closest(v string, allowed []string) (string, bool) {
 	}
 	best, bestD := "", 1<<30
 	for _, a := range allowed {
-		if d := editDistance(v, a); d < bestD {
+		if d := EditDistance(v, a); d < bestD {
 			best, bestD = a, d
 		}
 	}
 	return best, bestD <= 2 || (bestD <= len(best)/3 && bestD < len(best))
 }
 
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
+// EditDistance is the optimal string alignment distance between a and b:
+// the insertions, deletions, substitutions and swaps of neighbours, by
+// rune, that turn one into the other. "Did you mean" answers rest on it.
+func EditDistance(a, b string) int {
+	s, t := []rune(a), []rune(b)
+	prev2 := make([]int, len(t)+1)
+	prev := make([]int, len(t)+1)
+	cur := make([]int, len(t)+1)
 	for j := range prev {
 		prev[j] = j
 	}
-	for i := 1; i <= len(a); i++ {
+	for i := 1; i <= len(s); i++ {
 		cur[0] = i
-		for j := 1; j <= len(b); j++ {
+		for j := 1; j <= len(t); j++ {
 			cost := 1
-			if a[i-1] == b[j-1] {
+			if s[i-1] == t[j-1] {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && s[i-1] == t[j-2] && s[i-2] == t[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		prev2, prev, cur = prev, cur, prev2
 	}
-	return prev[len(b)]
+	return prev[len(t)]
 }
 
 // IsSlackUserID reports whether s looks like a Slack user id (U... or W...).

@@ -248,3 +248,21 @@ func FuzzParseCells(f *testing.F) {
 		}
 	})
 }
+
+func TestEditDistance(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"a", "", 1}, {"", "abc", 3}, {"team", "team", 0}, {"tema", "team", 1},
+		{"al", "all", 1}, {"kitten", "sitting", 3}, {"ca", "abc", 3}, {"café", "cafe", 1}, {"東京", "京東", 1},
+	}
+	for _, tt := range tests {
+		if got := csbot.EditDistance(tt.a, tt.b); got != tt.want {
+			t.Errorf("csbot.EditDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+		if got := csbot.EditDistance(tt.b, tt.a); got != tt.want {
+			t.Errorf("csbot.EditDistance(%q, %q) = %d, want %d", tt.b, tt.a, got, tt.want)
+		}
+	}
+}

@@ -312,38 +312,11 @@ func renewalsTypo(w string) string {
 		if len(k.word) > 4 {
 			limit = 2
 		}
-		if d := renewalsEditDistance(w, k.word); d <= limit && d < n {
+		if d := csbot.EditDistance(w, k.word); d <= limit && d < n {
 			return k.suggest
 		}
 	}
 	return ""
-}
-
-// renewalsEditDistance is the optimal string alignment distance between a and b:
-// insertions, deletions, substitutions and swaps of neighbours, by rune.
-func renewalsEditDistance(a, b string) int {
-	s, t := []rune(a), []rune(b)
-	prev2 := make([]int, len(t)+1)
-	prev := make([]int, len(t)+1)
-	cur := make([]int, len(t)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(s); i++ {
-		cur[0] = i
-		for j := 1; j <= len(t); j++ {
-			cost := 1
-			if s[i-1] == t[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-			if i > 1 && j > 1 && s[i-1] == t[j-2] && s[i-2] == t[j-1] {
-				cur[j] = min(cur[j], prev2[j-2]+1)
-			}
-		}
-		prev2, prev, cur = prev, cur, prev2
-	}
-	return prev[len(t)]
 }
 
 // renewalsDedupe returns words without repeats, in order.

@@ -206,24 +206,6 @@ func TestRenewalsTypo(t *testing.T) {
 	}
 }
 
-func TestRenewalsEditDistance(t *testing.T) {
-	tests := []struct {
-		a, b string
-		want int
-	}{
-		{"", "", 0}, {"a", "", 1}, {"", "abc", 3}, {"team", "team", 0}, {"tema", "team", 1},
-		{"al", "all", 1}, {"kitten", "sitting", 3}, {"ca", "abc", 3}, {"café", "cafe", 1}, {"東京", "京東", 1},
-	}
-	for _, tt := range tests {
-		if got := renewalsEditDistance(tt.a, tt.b); got != tt.want {
-			t.Errorf("renewalsEditDistance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
-		}
-		if got := renewalsEditDistance(tt.b, tt.a); got != tt.want {
-			t.Errorf("renewalsEditDistance(%q, %q) = %d, want %d", tt.b, tt.a, got, tt.want)
-		}
-	}
-}
-
 func TestRenewalsDates(t *testing.T) {
 	today := time.Date(2026, 3, 15, 0, 0, 0, 0, time.UTC)
 	d := func(y int, m time.Month, day int) time.Time { return time.Date(y, m, day, 0, 0, 0, 0, time.UTC) }

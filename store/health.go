@@ -124,7 +124,6 @@ func (l *factLoader) queries(now time.Time) []factQuery {
 		l.inactiveChampions(),
 		l.outages(now, w),
 		l.renewals(w),
-		l.overdueRenewals(w),
 		l.latestSnapshot(w),
 		l.snapshotIn("week snapshot", w.Today.AddDate(0, 0, -14), w.Today.AddDate(0, 0, -7), func(f *csbot.AccountFacts) *csbot.HealthSnapshot { return &f.Week }),
 		l.snapshotIn("month snapshot", w.Today.AddDate(0, 0, -45), w.Today.AddDate(0, 0, -30), func(f *csbot.AccountFacts) *csbot.HealthSnapshot { return &f.Month }),
@@ -313,31 +312,25 @@ func (l *factLoader) finish() {
 	}
 }
 
+// renewals reads, in one pass, each account's earliest open renewal from
+// today on (NextRenewal) and its earliest open one before today
+// (OverdueRenewal).
 func (l *factLoader) renewals(w csbot.FactWindows) factQuery {
-	const q = `SELECT DISTINCT ON (account_id) account_id, id, renewal_date, arr_cents, auto_renew
-		FROM renewals WHERE status = 'open' AND renewal_date >= $1 ` + factScope + `
-		ORDER BY account_id, renewal_date, id`
+	const q = `SELECT DISTINCT ON (account_id, renewal_date < $1) account_id, renewal_date < $1, id, renewal_date, arr_cents, auto_renew
+		FROM renewals WHERE status = 'open' ` + factScope + `
+		ORDER BY account_id, renewal_date < $1, renewal_date, id`
 	var r csbot.Renewal
 	var arr int64
+	var overdue bool
 	return factQuery{name: "renewals", sql: q, one: `AND account_id = $2`,
-		args: []any{w.Today}, dest: []any{&r.AccountID, &r.ID, &r.RenewalDate, &arr, &r.AutoRenew},
+		args: []any{w.Today}, dest: []any{&r.AccountID, &overdue, &r.ID, &r.RenewalDate, &arr, &r.AutoRenew},
 		row: l.each(&r.AccountID, func(f *csbot.AccountFacts) {
 			r.ARR, r.Status = csbot.Cents(arr), csbot.RenewalOpen
-			f.NextRenewal = r
-		})}
-}
-
-func (l *factLoader) overdueRenewals(w csbot.FactWindows) factQuery {
-	const q = `SELECT DISTINCT ON (account_id) account_id, id, renewal_date, arr_cents, auto_renew
-		FROM renewals WHERE status = 'open' AND renewal_date < $1 ` + factScope + `
-		ORDER BY account_id, renewal_date, id`
-	var r csbot.Renewal
-	var arr int64
-	return factQuery{name: "overdue renewals", sql: q, one: `AND account_id = $2`,
-		args: []any{w.Today}, dest: []any{&r.AccountID, &r.ID, &r.RenewalDate, &arr, &r.AutoRenew},
-		row: l.each(&r.AccountID, func(f *csbot.AccountFacts) {
-			r.ARR, r.Status = csbot.Cents(arr), csbot.RenewalOpen
-			f.OverdueRenewal = r
+			if overdue {
+				f.OverdueRenewal = r
+			} else {
+				f.NextRenewal = r
+			}
 		})}
 }
 

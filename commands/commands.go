@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/csbot/csbot"
@@ -84,6 +85,8 @@ type Commands struct {
 	cfg      Config
 	log      *slog.Logger
 	commands map[string]bot.CommandFunc
+	// zones caches the time zones of readers, by IANA name.
+	zones sync.Map
 	// views show one account for a command, by the command's name without
 	// its slash: where pick-list buttons lead.
 	views map[string]accountView

@@ -12,14 +12,25 @@ import (
 // stored dates: read in their own zone when known, else in the configured
 // one.
 func (c *Commands) today(a bot.Actor) time.Time {
-	loc := c.cfg.Location
-	if a.TZ != "" {
-		if l, err := time.LoadLocation(a.TZ); err == nil {
-			loc = l
-		}
-	}
-	y, m, d := c.cfg.Now().In(loc).Date()
+	y, m, d := c.cfg.Now().In(c.location(a)).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// location is the reader's zone: their own when known, else the
+// configured one. Zones are read from the system's database once each.
+func (c *Commands) location(a bot.Actor) *time.Location {
+	if a.TZ == "" {
+		return c.cfg.Location
+	}
+	if l, ok := c.zones.Load(a.TZ); ok {
+		return l.(*time.Location)
+	}
+	l, err := time.LoadLocation(a.TZ)
+	if err != nil {
+		return c.cfg.Location
+	}
+	c.zones.Store(a.TZ, l)
+	return l
 }
 
 // bandEmoji is the colour of a band: a red, yellow or green circle, and a

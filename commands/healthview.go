@@ -94,17 +94,6 @@ func (c *Commands) channelInfo(ctx context.Context, id string) *bot.ChannelInfo 
 	return &info
 }
 
-// location is the reader's zone: their own when known, else the
-// configured one.
-func (c *Commands) location(a bot.Actor) *time.Location {
-	if a.TZ != "" {
-		if l, err := time.LoadLocation(a.TZ); err == nil {
-			return l
-		}
-	}
-	return c.cfg.Location
-}
-
 // renderHealth renders a health card: Block Kit and a fallback text.
 func renderHealth(v healthView) bot.Reply {
 	a := v.Detail.Account

@@ -65,43 +65,13 @@ func e2eContext(t *testing.T) context.Context {
 	return ctx
 }
 
-// e2eBook is the book the tests load, CSV by import kind: a manager,
-// three CSMs, a salesperson and an admin; Acme with its own channel, two
-// Initech accounts that share a prefix, one without a CSM.
+// e2eBook is the book the tests load, CSV by import kind: the handler
+// tests' book (healthBook) with a third CSM, Kim, whose renewals the
+// paging test adds.
 func e2eBook() map[string]string {
-	return map[string]string{
-		"users": `slack_id,role,name,email,manager_slack_id,timezone
-U0BOSS1,manager,Walter Skinner,skinner@vendor.example,,America/New_York
-U0CSM1,csm,Dana Scully,scully@vendor.example,U0BOSS1,America/New_York
-U0CSM2,csm,Fox Mulder,mulder@vendor.example,U0BOSS1,
-U0CSM3,csm,Kim Book,kim@vendor.example,U0BOSS1,
-U0SALES,sales,Sam Sales,sam@vendor.example,,
-U0ADMIN,admin,Ada Admin,ada@vendor.example,,
-`,
-		"accounts": `external_id,name,tier,arr,domain,stage,csm,ae,channel,licensed_seats
-ACME-001,Acme Corp,high,120000,acme.com,expanding,U0CSM1,U0SALES,C0ACME1,50
-GLX-042,Globex International,high,250000,globex.example,renewing,U0CSM2,,C0GLOBX,100
-INI-EU,Initech Europe,low,30000,initech.eu,adopting,U0CSM1,,,20
-INI-AS,Initech Asia,low,20000,initech.asia,adopting,U0CSM1,,,
-UMB-9,Umbrella Corporation,tech,4800,,onboarding,,,,
-`,
-		"contacts": `account_external_id,name,role,email,title,active
-ACME-001,Road Runner,renewal,rr@acme.com,CFO,true
-GLX-042,Bill Ing,billing,ap@globex.example,,true
-`,
-		"renewals": `external_id,account_external_id,renewal_date,arr,auto_renew,status
-R-ACME,ACME-001,2027-03-23,120000,true,open
-R-GLX,GLX-042,2027-01-07,250000,false,open
-`,
-		"invoices": `external_id,account_external_id,due_on,amount,issued_on,paid_on
-INV-1,GLX-042,2026-10-14,25000,2026-09-14,
-INV-2,ACME-001,2026-10-01,10000,2026-09-01,2026-09-20
-`,
-		"touchpoints": `account_external_id,at,kind,summary,user
-ACME-001,2026-11-13T15:00:00Z,meeting,Quarterly check-in,U0CSM1
-GLX-042,2026-10-09T15:00:00Z,email,Sent the renewal quote,U0CSM2
-`,
-	}
+	book := healthBook()
+	book["users"] += "U0CSM3,csm,Kim Book,kim@vendor.example,U0BOSS1,\n"
+	return book
 }
 
 // e2eBookCSV returns the CSV files of Kim's book: n accounts renewing

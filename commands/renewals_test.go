@@ -68,22 +68,7 @@ func renewalsGoldenReport(today time.Time, n, offset, limit int) csbot.RenewalRe
 		}
 		return a.Account.Name < b.Account.Name
 	})
-	var rep csbot.RenewalReport
-	for i, l := range all {
-		rep.Total++
-		rep.ARR += l.Renewal.ARR
-		date := l.Renewal.RenewalDate
-		m := renewalsDate(date.Year(), date.Month(), 1)
-		if k := len(rep.Months); k == 0 || !rep.Months[k-1].Month.Equal(m) {
-			rep.Months = append(rep.Months, csbot.MonthTotal{Month: m})
-		}
-		rep.Months[len(rep.Months)-1].Renewals++
-		rep.Months[len(rep.Months)-1].ARR += l.Renewal.ARR
-		if i >= offset && i < offset+limit {
-			rep.Lines = append(rep.Lines, l)
-		}
-	}
-	return rep
+	return commands.RenewalsTestTotals(all, offset, limit)
 }
 
 // renewalsMoreButton returns the "Show more" button of a reply, nil when

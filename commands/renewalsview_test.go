@@ -77,6 +77,11 @@ func renewalsTestLine(id int64, name string, date time.Time, arr csbot.Cents) cs
 	}
 }
 
+// RenewalsTestTotals is renewalsTestTotals, for the golden tests.
+func RenewalsTestTotals(all []csbot.RenewalLine, offset, limit int) csbot.RenewalReport {
+	return renewalsTestTotals(all, offset, limit)
+}
+
 // renewalsTestTotals fills the totals of a report from all its lines and
 // keeps the page [offset, offset+limit).
 func renewalsTestTotals(all []csbot.RenewalLine, offset, limit int) csbot.RenewalReport {

@@ -3,6 +3,8 @@ package commands
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -135,5 +137,5 @@ func (c *Commands) Command(name string) bot.CommandFunc { return c.commands[name
 
 // Names lists the commands handled, for help and csbot try.
 func (c *Commands) Names() []string {
-	return []string{"/health", "/renewals"}
+	return slices.Sorted(maps.Keys(c.commands))
 }

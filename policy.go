@@ -3,6 +3,8 @@ package csbot
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -26,6 +28,112 @@ type Policy struct {
 	// must be absent from Signals before the notifier may alert on that key
 	// again (see Signal). Key: signal_rearm_days. Default 14.
 	SignalRearmDays int
+	// Notifications sets when and where csbot notifies. Key:
+	// notifications.
+	Notifications NotificationPolicy
+}
+
+// NotificationPolicy sets when and where csbot notifies.
+type NotificationPolicy struct {
+	// ScoreIntervalMinutes is how often scores and signals are recomputed
+	// and alerts raised. Key: score_interval_minutes. Default 60.
+	ScoreIntervalMinutes int
+	// AlertIntervalMinutes is the least time between two alert messages
+	// about one account; alerts raised within it wait and go together in
+	// one message. Key: alert_interval_minutes. Default 60.
+	AlertIntervalMinutes int
+	// ReminderHour is the hour of the day, in each CSM's time zone, from
+	// which the day's renewal reminders are sent. Key: reminder_hour.
+	// Default 9.
+	ReminderHour int
+	// DigestWeekday (monday ... sunday) and DigestHour are when weekly
+	// digests are sent, in each manager's time zone. Keys: digest_weekday,
+	// digest_hour. Default monday, 9.
+	DigestWeekday string
+	DigestHour    int
+	// AckedReminderDays: an acknowledged alert whose signal is still open
+	// this many days later reminds whoever acknowledged it, once; 0 never.
+	// Key: acked_reminder_days. Default 14.
+	AckedReminderDays int
+	// UnackedDigestDays: digests list alerts unacknowledged for longer than
+	// this. Key: unacked_digest_days. Default 3.
+	UnackedDigestDays int
+	// Routes are where each signal kind's alerts go unless a user chose
+	// otherwise: channel, dm, digest or off. Key: routes.<kind>, e.g.
+	// notifications.routes.no_touch. Default channel.
+	Routes AlertRoutes
+}
+
+// AlertRoutes holds a route (channel, dm, digest or off) per signal kind;
+// each key is the kind's name.
+type AlertRoutes struct {
+	TicketSpike    string
+	UsageDrop      string
+	UsageSilent    string
+	InvoiceOverdue string
+	Outages        string
+	Detractor      string
+	BandDrop       string
+	ChampionLeft   string
+	NoTouch        string
+	RenewalRisk    string
+}
+
+// of returns the route field of kind k, nil for an unknown kind.
+func (r *AlertRoutes) of(k SignalKind) *string {
+	switch k {
+	case SignalTicketSpike:
+		return &r.TicketSpike
+	case SignalUsageDrop:
+		return &r.UsageDrop
+	case SignalUsageSilent:
+		return &r.UsageSilent
+	case SignalInvoiceOverdue:
+		return &r.InvoiceOverdue
+	case SignalOutages:
+		return &r.Outages
+	case SignalDetractor:
+		return &r.Detractor
+	case SignalBandDrop:
+		return &r.BandDrop
+	case SignalChampionLeft:
+		return &r.ChampionLeft
+	case SignalNoTouch:
+		return &r.NoTouch
+	case SignalRenewalRisk:
+		return &r.RenewalRisk
+	}
+	return nil
+}
+
+// DefaultRoute returns the route of kind k's alerts for users who chose
+// none: RouteChannel unless the policy says otherwise.
+func (np NotificationPolicy) DefaultRoute(k SignalKind) Route {
+	if r := np.Routes.of(k); r != nil && Route(*r).Valid() {
+		return Route(*r)
+	}
+	return RouteChannel
+}
+
+// AlertPolicy sets the alerts of a tier.
+type AlertPolicy struct {
+	// Off lists the signal kinds that raise no alert on accounts of the
+	// tier; they still count in the score and show in /health.
+	// Key: off. Default none.
+	Off []string
+	// EscalateAfterBusinessDays: an alert nobody acknowledged within this
+	// many business days goes to the CSM's manager by DM, once; 0 never.
+	// Key: escalate_after_business_days. Default 1 high, 3 low, 0 tech.
+	EscalateAfterBusinessDays int
+	// OutageNotices: outages affecting an account of the tier are posted
+	// in its channel. Key: outage_notices. Default true high and low,
+	// false tech.
+	OutageNotices bool
+}
+
+// Alerting reports whether kind k raises alerts under ap.
+func (ap AlertPolicy) Alerting(k SignalKind) bool {
+	return !slices.Contains(ap.Off, string(k))
 }
 
 // TierPolicies holds one TierPolicy per tier. It is a struct rather than a
@@ -48,6 +156,7 @@ type TierPolicy struct {
 	Engagement   EngagementPolicy   // key: engagement
 	Reliability  ReliabilityPolicy  // key: reliability
 	Renewals     RenewalPolicy      // key: renewals
+	Alerts       AlertPolicy        // key: alerts
 }
 
 // BandPolicy sets the lowest score of each band; scores below Yellow are red.
@@ -248,6 +357,7 @@ func DefaultPolicy() Policy {
 			ReminderDays:          []int{120, 90, 60, 30, 14, 7},
 			AutoRenewReminderDays: []int{120, 90, 60, 30, 14, 7},
 		},
+		Alerts: AlertPolicy{Off: []string{}, EscalateAfterBusinessDays: 1, OutageNotices: true},
 	}
 
 	high := base
@@ -258,6 +368,7 @@ func DefaultPolicy() Policy {
 	low.Engagement.CadenceDays, low.Engagement.ExecCadenceDays = 90, 365
 	low.Renewals.ReminderDays = []int{90, 60, 30, 7}
 	low.Renewals.AutoRenewReminderDays = []int{90, 60, 30, 7}
+	low.Alerts = AlertPolicy{Off: []string{}, EscalateAfterBusinessDays: 3, OutageNotices: true}
 
 	tech := base
 	tech.Weights.Engagement = 0
@@ -266,11 +377,27 @@ func DefaultPolicy() Policy {
 	tech.Engagement = EngagementPolicy{CadenceDays: 0, ExecCadenceDays: 0, ExecSharePct: 30}
 	tech.Renewals.ReminderDays = []int{30, 7}
 	tech.Renewals.AutoRenewReminderDays = []int{30}
+	tech.Alerts = AlertPolicy{Off: []string{}, EscalateAfterBusinessDays: 0, OutageNotices: false}
 
 	return Policy{
 		Tiers:              TierPolicies{High: high, Low: low, Tech: tech},
 		OverrideExpiryDays: 30,
 		SignalRearmDays:    14,
+		Notifications: NotificationPolicy{
+			ScoreIntervalMinutes: 60,
+			AlertIntervalMinutes: 60,
+			ReminderHour:         9,
+			DigestWeekday:        "monday",
+			DigestHour:           9,
+			AckedReminderDays:    14,
+			UnackedDigestDays:    3,
+			Routes: AlertRoutes{
+				TicketSpike: "channel", UsageDrop: "channel", UsageSilent: "channel",
+				InvoiceOverdue: "channel", Outages: "channel", Detractor: "channel",
+				BandDrop: "channel", ChampionLeft: "channel", NoTouch: "channel",
+				RenewalRisk: "channel",
+			},
+		},
 	}
 }
 
@@ -311,6 +438,7 @@ func (p Policy) Validate() error {
 	p.Tiers.High.validate(&v, "tiers.high")
 	p.Tiers.Low.validate(&v, "tiers.low")
 	p.Tiers.Tech.validate(&v, "tiers.tech")
+	p.Notifications.validate(&v, "notifications")
 	return errors.Join(v.errs...)
 }
 
@@ -374,10 +502,62 @@ func (tp TierPolicy) validate(v *policyChecker, at string) {
 	v.atLeast(at+".reliability.outages_critical", r.OutagesCritical, r.Outages)
 	v.between(at+".reliability.outage_penalty", r.OutagePenalty, 0, 100)
 
+	for i, k := range tp.Alerts.Off {
+		if !slices.Contains(SignalKinds(), SignalKind(k)) {
+			v.add(fmt.Sprintf("%s.alerts.off[%d]", at, i), fmt.Sprintf("unknown signal kind %q; kinds: %s", k, kindList()))
+		}
+	}
+	v.between(at+".alerts.escalate_after_business_days", tp.Alerts.EscalateAfterBusinessDays, 0, 60)
+
 	rn := tp.Renewals
 	v.atLeast(at+".renewals.risk_days", rn.RiskDays, 0)
 	v.reminderDays(at+".renewals.reminder_days", rn.ReminderDays)
 	v.reminderDays(at+".renewals.auto_renew_reminder_days", rn.AutoRenewReminderDays)
+}
+
+func (np NotificationPolicy) validate(v *policyChecker, at string) {
+	v.between(at+".score_interval_minutes", np.ScoreIntervalMinutes, 5, 24*60)
+	v.between(at+".alert_interval_minutes", np.AlertIntervalMinutes, 0, 24*60)
+	v.between(at+".reminder_hour", np.ReminderHour, 0, 23)
+	v.between(at+".digest_hour", np.DigestHour, 0, 23)
+	if _, ok := ParseWeekday(np.DigestWeekday); !ok {
+		v.add(at+".digest_weekday", fmt.Sprintf("want a day of the week (monday ... sunday), got %q", np.DigestWeekday))
+	}
+	v.between(at+".acked_reminder_days", np.AckedReminderDays, 0, 365)
+	v.between(at+".unacked_digest_days", np.UnackedDigestDays, 0, 60)
+	r := np.Routes
+	for _, k := range SignalKinds() {
+		if got := *r.of(k); !Route(got).Valid() {
+			v.add(at+".routes."+string(k), fmt.Sprintf("want channel, dm, digest or off, got %q", got))
+		}
+	}
+}
+
+// kindList names the signal kinds, comma-separated.
+func kindList() string {
+	var b []byte
+	for i, k := range SignalKinds() {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, k...)
+	}
+	return string(b)
+}
+
+// ParseWeekday parses an English day name ("monday", "Mon"), any case.
+func ParseWeekday(s string) (time.Weekday, bool) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if len(s) < 3 {
+		return 0, false
+	}
+	for d := time.Sunday; d <= time.Saturday; d++ {
+		name := strings.ToLower(d.String())
+		if s == name || s == name[:3] {
+			return d, true
+		}
+	}
+	return 0, false
 }
 
 // policyChecker collects the problems Validate finds.

@@ -105,7 +105,7 @@ func TestPolicyApplyErrors(t *testing.T) {
 		{"wrong case", map[string]any{"Tiers": nil},
 			"Tiers: unknown key; did you mean tiers?"},
 		{"unknown key", nested("tiers.low.colour", "red"),
-			"tiers.low.colour: unknown key; want one of bands, weights, usage, support, satisfaction, payments, engagement, reliability, renewals"},
+			"tiers.low.colour: unknown key; want one of bands, weights, usage, support, satisfaction, payments, engagement, reliability, renewals, alerts"},
 		{"non-string key", map[string]any{"tiers": map[any]any{1: 2}},
 			"tiers.1: unknown key; want one of high, low, tech"},
 		{"text for a number", nested("tiers.low.support.spike_tickets", "ten"),
@@ -267,8 +267,15 @@ func TestPolicySettingsKeys(t *testing.T) {
 
 		// A wild value is set, and Validate names the same key.
 		key, wild := s.Key, any(-100000)
-		if _, ok := s.Value.([]int); ok {
+		switch s.Value.(type) {
+		case []int:
 			key, wild = s.Key+"[0]", []any{-100000}
+		case []string:
+			key, wild = s.Key+"[0]", []any{"bogus"}
+		case string:
+			wild = "bogus"
+		case bool:
+			continue // every boolean is valid
 		}
 		if err := p.Apply(nested(s.Key, wild)); err != nil {
 			t.Errorf("Apply(%s: %v) = %v", s.Key, wild, err)

@@ -11,21 +11,33 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/csbot/csbot"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
 )
 
 // Store is a handle on csbot's database. It is safe for concurrent use.
 type Store struct {
 	pool *pgxpool.Pool
 	log  *slog.Logger
+	now  func() time.Time
+
+	// river delivers notifications (see RunDelivery).
+	river   *river.Client[pgx.Tx]
+	dcfg    DeliveryConfig
+	handler handlerBox
 }
 
 // Open connects to the database at url and checks that it answers. It does
 // not migrate; call Migrate first.
-func Open(ctx context.Context, url string, log *slog.Logger) (*Store, error) {
+func Open(ctx context.Context, url string, log *slog.Logger, opts ...Option) (*Store, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, errMalformedURL
@@ -41,7 +53,15 @@ func Open(ctx context.Context, url string, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Store{pool: pool, log: log.With("component", "store")}, nil
+	s := &Store{pool: pool, log: log.With("component", "store"), now: o.now, dcfg: o.delivery.withDefaults()}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := s.newRiver(o); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return s, nil
 }
 
 // Close releases every connection.

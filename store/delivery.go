@@ -1,0 +1,436 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync/atomic"
+	"time"
+
+	"github.com/csbot/csbot"
+	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// Notifications are delivered through River (riverqueue/river), a job
+// queue in this database: the transaction that decides a notification is
+// due writes its row and inserts its delivery job (InsertTx), so a
+// decision is never recorded without its delivery, nor the other way
+// round. River runs each job at least once, retrying with backoff and
+// rescuing the jobs of a replica that died; the notification row's state
+// makes the posting happen once (see Delivery and DeliveryHandler).
+
+// deliverArgs are the arguments of a delivery job.
+type deliverArgs struct {
+	Notification int64 `json:"notification"`
+}
+
+// Kind names the job kind in River's tables.
+func (deliverArgs) Kind() string { return "csbot_deliver" }
+
+// DeliveryConfig tunes delivery. The zero value gives the defaults.
+type DeliveryConfig struct {
+	// Workers is how many notifications are delivered at once per
+	// replica. They spend most of their time waiting for the poster's
+	// per-channel pace, so this is well above the CPU count. Default 64.
+	Workers int
+	// MaxAttempts caps the attempts of one notification; the last failure
+	// is recorded as failed. Default 12.
+	MaxAttempts int
+	// RetryBase and RetryMax shape the backoff between attempts: attempt n
+	// waits a random time between half and all of
+	// min(RetryBase*2^(n-1), RetryMax). Defaults 2 s and 10 min, which
+	// spreads 12 attempts over about an hour.
+	RetryBase, RetryMax time.Duration
+	// JobTimeout bounds one attempt, the wait for the channel's pace
+	// included. Default 5 min.
+	JobTimeout time.Duration
+	// RescueAfter is how long an attempt may look stuck (its replica died)
+	// before another replica retries it. Default JobTimeout plus a minute.
+	RescueAfter time.Duration
+	// PollInterval is how often idle workers look for due jobs besides
+	// being told of new ones. Default 1 s.
+	PollInterval time.Duration
+	// AfterHandler, when set, runs after the handler returns and before
+	// its outcome is recorded; an error stops the attempt there, as a
+	// crash would, leaving the notification sending. Tests use it.
+	AfterHandler func(ctx context.Context, d csbot.Delivery, r csbot.DeliveryResult) error
+}
+
+func (c DeliveryConfig) withDefaults() DeliveryConfig {
+	if c.Workers <= 0 {
+		c.Workers = 64
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 12
+	}
+	if c.RetryBase <= 0 {
+		c.RetryBase = 2 * time.Second
+	}
+	if c.RetryMax <= 0 {
+		c.RetryMax = 10 * time.Minute
+	}
+	if c.JobTimeout <= 0 {
+		c.JobTimeout = 5 * time.Minute
+	}
+	if c.RescueAfter <= 0 {
+		c.RescueAfter = c.JobTimeout + time.Minute
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = time.Second
+	}
+	return c
+}
+
+// Option configures a Store.
+type Option func(*options)
+
+type options struct {
+	now      func() time.Time
+	delivery DeliveryConfig
+}
+
+// WithClock makes the store read the time from now: when notifications
+// fall due, and River's view of the time. Tests and `csbot notify --at`
+// use it. Default time.Now.
+func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithDelivery tunes the delivery of notifications.
+func WithDelivery(c DeliveryConfig) Option { return func(o *options) { o.delivery = c } }
+
+// riverTime is River's clock: the store's.
+type riverTime struct {
+	now     func() time.Time
+	stubbed bool
+}
+
+func (t riverTime) Now() time.Time { return t.now() }
+
+func (t riverTime) NowOrNil() *time.Time {
+	if !t.stubbed {
+		return nil
+	}
+	n := t.now().UTC()
+	return &n
+}
+
+// newRiver builds the River client of s: it can insert at once, and works
+// jobs once RunDelivery starts it.
+func (s *Store) newRiver(o options) error {
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &deliverWorker{s: s})
+	cfg := &river.Config{
+		Logger:               s.log.With("component", "river"),
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: s.dcfg.Workers}},
+		Workers:              workers,
+		MaxAttempts:          s.dcfg.MaxAttempts,
+		JobTimeout:           s.dcfg.JobTimeout,
+		RescueStuckJobsAfter: s.dcfg.RescueAfter,
+		FetchPollInterval:    s.dcfg.PollInterval,
+		Test:                 river.TestConfig{Time: riverTime{now: s.now, stubbed: o.now != nil}},
+	}
+	c, err := river.NewClient(riverpgxv5.New(s.pool), cfg)
+	if err != nil {
+		return fmt.Errorf("delivery queue: %w", err)
+	}
+	s.river = c
+	return nil
+}
+
+// RunDelivery delivers notifications with h until ctx ends, then lets the
+// attempts in flight finish (up to the job timeout). Every replica may run
+// it: River hands each job to one worker at a time.
+func (s *Store) RunDelivery(ctx context.Context, h csbot.DeliveryHandler) error {
+	if !s.handler.CompareAndSwap(nil, &h) {
+		return errors.New("delivery already running")
+	}
+	defer s.handler.Store(nil)
+	if err := s.river.Start(ctx); err != nil {
+		return fmt.Errorf("start delivery: %w", err)
+	}
+	<-ctx.Done()
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.dcfg.JobTimeout)
+	defer cancel()
+	if err := s.river.Stop(stopCtx); err != nil {
+		hard, cancelHard := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancelHard()
+		_ = s.river.StopAndCancel(hard)
+		return fmt.Errorf("stop delivery: %w", err)
+	}
+	return nil
+}
+
+// handlerBox holds the running delivery handler.
+type handlerBox = atomic.Pointer[csbot.DeliveryHandler]
+
+// deliverWorker is River's worker of delivery jobs.
+type deliverWorker struct {
+	river.WorkerDefaults[deliverArgs]
+	s *Store
+}
+
+// Work makes one delivery attempt.
+func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
+	s := w.s
+	h := s.handler.Load()
+	if h == nil {
+		return errors.New("no delivery handler")
+	}
+	d, wait, done, err := s.claimNotification(ctx, job.Args.Notification, job.Attempt, job.MaxAttempts)
+	switch {
+	case err != nil:
+		return err
+	case done:
+		return nil
+	case wait > 0:
+		return river.JobSnooze(wait)
+	}
+	res := (*h)(ctx, d)
+	if hook := s.dcfg.AfterHandler; hook != nil {
+		if err := hook(ctx, d, res); err != nil {
+			return err
+		}
+	}
+	return s.recordDelivery(context.WithoutCancel(ctx), d, res)
+}
+
+// NextRetry returns when a failed attempt is tried again.
+func (w *deliverWorker) NextRetry(job *river.Job[deliverArgs]) time.Time {
+	return w.s.now().Add(backoff(job.Attempt, w.s.dcfg.RetryBase, w.s.dcfg.RetryMax))
+}
+
+// backoff is the wait after n failed attempts: equal jitter over an
+// exponential step.
+func backoff(n int, base, most time.Duration) time.Duration {
+	d := base
+	for i := 1; i < n && d < most; i++ {
+		d *= 2
+	}
+	d = min(d, most)
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
+
+// errNotificationMissing: a job whose notification row is gone (its
+// account was deleted).
+var errNotificationMissing = errors.New("notification no longer exists")
+
+// notificationColumns are the columns scanNotification reads.
+const notificationColumns = `
+       id, dedupe_key, kind, coalesce(account_id, 0), coalesce(target_channel, ''), coalesce(target_user, ''),
+       coalesce(fallback_user, ''), coalesce(fallback_of, 0), note, payload, state, attempts,
+       next_attempt_at, first_attempt_at, coalesce(slack_channel, ''), coalesce(slack_ts, ''),
+       coalesce(last_error, ''), created_at`
+
+const claimNotificationSQL = `SELECT` + notificationColumns + `
+  FROM notifications
+ WHERE id = $1
+   FOR UPDATE`
+
+const markSendingSQL = `
+UPDATE notifications
+   SET state = 'sending', attempts = attempts + 1,
+       first_attempt_at = coalesce(first_attempt_at, $2), updated_at = $2
+ WHERE id = $1`
+
+// claimNotification marks notification id sending, and commits that
+// before anything is posted. It returns the delivery to attempt; done when
+// the notification needs nothing more (sent, failed, skipped, gone); or the
+// wait before it falls due.
+func (s *Store) claimNotification(ctx context.Context, id int64, attempt, maxAttempts int) (d csbot.Delivery, wait time.Duration, done bool, err error) {
+	now := s.now()
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		n, err := scanNotification(tx.QueryRow(ctx, claimNotificationSQL, id))
+		if errors.Is(err, pgx.ErrNoRows) {
+			done = true
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		switch n.State {
+		case csbot.NotificationSent, csbot.NotificationFailed, csbot.NotificationSkipped:
+			done = true
+			return nil
+		}
+		if n.NotBefore.After(now) {
+			wait = n.NotBefore.Sub(now)
+			return nil
+		}
+		if _, err := tx.Exec(ctx, markSendingSQL, id, now); err != nil {
+			return err
+		}
+		d = csbot.Delivery{
+			Notification: n,
+			Attempt:      attempt,
+			Final:        attempt >= maxAttempts,
+			Uncertain:    n.State == csbot.NotificationSending,
+		}
+		if d.Notification.FirstAttemptAt.IsZero() {
+			d.Notification.FirstAttemptAt = now
+		}
+		d.Notification.Attempts++
+		d.Notification.State = csbot.NotificationSending
+		return nil
+	})
+	if err != nil {
+		return csbot.Delivery{}, 0, false, fmt.Errorf("claim notification %d: %w", id, err)
+	}
+	return d, wait, done, nil
+}
+
+// scanNotification reads a row of claimNotificationSQL's columns.
+func scanNotification(row pgx.Row) (csbot.Notification, error) {
+	var n csbot.Notification
+	var first *time.Time
+	var payload []byte
+	err := row.Scan(&n.ID, &n.Key, &n.Kind, &n.AccountID, &n.Channel, &n.User, &n.FallbackUser, &n.FallbackOf,
+		&n.Note, &payload, &n.State, &n.Attempts, &n.NotBefore, &first, &n.SlackChannel, &n.SlackTS,
+		&n.LastError, &n.CreatedAt)
+	if err != nil {
+		return csbot.Notification{}, err
+	}
+	n.Payload = payload
+	if first != nil {
+		n.FirstAttemptAt = *first
+	}
+	return n, nil
+}
+
+const (
+	markSentSQL = `
+UPDATE notifications
+   SET state = 'sent', slack_channel = $2, slack_ts = $3, sent_at = $4, last_error = NULL, updated_at = $4
+ WHERE id = $1`
+	markStateSQL = `
+UPDATE notifications SET state = $2, last_error = $3, updated_at = $4 WHERE id = $1`
+)
+
+// recordDelivery records the outcome of an attempt, with its fallback in
+// the same transaction. It returns an error when River is to try again.
+func (s *Store) recordDelivery(ctx context.Context, d csbot.Delivery, r csbot.DeliveryResult) error {
+	n := d.Notification
+	now := s.now()
+	reason := r.Reason
+	if reason == "" {
+		reason = r.Status.String()
+	}
+	var retry error
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		switch r.Status {
+		case csbot.DeliverySent:
+			_, err := tx.Exec(ctx, markSentSQL, n.ID, r.Channel, r.TS, now)
+			return err
+		case csbot.DeliveryRetry, csbot.DeliveryUnknown:
+			state := csbot.NotificationPending
+			if r.Status == csbot.DeliveryUnknown {
+				state = csbot.NotificationSending
+			}
+			if d.Final {
+				state = csbot.NotificationFailed
+				reason = fmt.Sprintf("gave up after %d attempts: %s", d.Attempt, reason)
+			} else {
+				retry = fmt.Errorf("notification %d (%s): %s", n.ID, n.Kind, reason)
+			}
+			_, err := tx.Exec(ctx, markStateSQL, n.ID, state, reason, now)
+			return err
+		case csbot.DeliveryFailed, csbot.DeliverySkipped:
+			state := csbot.NotificationFailed
+			if r.Status == csbot.DeliverySkipped {
+				state = csbot.NotificationSkipped
+			}
+			if _, err := tx.Exec(ctx, markStateSQL, n.ID, state, reason, now); err != nil {
+				return err
+			}
+			if r.Fallback == nil {
+				return nil
+			}
+			fb := *r.Fallback
+			fb.FallbackOf = n.ID
+			_, _, err := s.insertNotification(ctx, tx, fb, now)
+			return err
+		}
+		return fmt.Errorf("unknown delivery status %v", r.Status)
+	})
+	if err != nil {
+		return fmt.Errorf("record delivery of notification %d: %w", n.ID, err)
+	}
+	if r.Status != csbot.DeliverySent && retry == nil {
+		s.log.Warn("notification not sent", "notification", n.ID, "kind", n.Kind, "status", r.Status.String(),
+			"reason", reason, "fallback", r.Fallback != nil)
+	}
+	return retry
+}
+
+const insertNotificationSQL = `
+INSERT INTO notifications (dedupe_key, kind, account_id, target_channel, target_user, fallback_user,
+                           fallback_of, note, payload, next_attempt_at, created_at, updated_at)
+VALUES ($1, $2, nullif($3, 0::bigint), nullif($4, ''), nullif($5, ''), nullif($6, ''),
+        nullif($7, 0::bigint), $8, $9, $10, $11, $11)
+ON CONFLICT (dedupe_key) DO NOTHING
+RETURNING id`
+
+// insertNotification writes n in tx, unless a notification with its key
+// exists, and then enqueues its delivery in the same transaction. It
+// returns n with its id and whether it was written. NotBefore defaults to
+// now.
+func (s *Store) insertNotification(ctx context.Context, tx pgx.Tx, n csbot.Notification, now time.Time) (csbot.Notification, bool, error) {
+	if n.Key == "" || n.Kind == "" {
+		return n, false, errors.New("notification without key or kind")
+	}
+	if n.Channel == "" && n.User == "" {
+		return n, false, fmt.Errorf("notification %s has neither channel nor user", n.Key)
+	}
+	if n.NotBefore.IsZero() || n.NotBefore.Before(now) {
+		n.NotBefore = now
+	}
+	payload := []byte(n.Payload)
+	if len(payload) == 0 {
+		payload = []byte("{}")
+	}
+	err := tx.QueryRow(ctx, insertNotificationSQL, n.Key, n.Kind, n.AccountID, n.Channel, n.User, n.FallbackUser,
+		n.FallbackOf, n.Note, payload, n.NotBefore, now).Scan(&n.ID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return n, false, nil
+	}
+	if err != nil {
+		return n, false, fmt.Errorf("insert notification %s: %w", n.Key, err)
+	}
+	n.State, n.CreatedAt = csbot.NotificationPending, now
+	if _, err := s.river.InsertTx(ctx, tx, deliverArgs{Notification: n.ID}, &river.InsertOpts{ScheduledAt: n.NotBefore}); err != nil {
+		return n, false, fmt.Errorf("enqueue notification %s: %w", n.Key, err)
+	}
+	return n, true, nil
+}
+
+// PendingNotifications counts the notifications not yet delivered that
+// are due by at: pending, or sending (an attempt in flight or cut short).
+func (s *Store) PendingNotifications(ctx context.Context, at time.Time) (int, error) {
+	var n int
+	err := s.pool.QueryRow(ctx, `
+SELECT count(*) FROM notifications
+ WHERE state IN ('pending', 'sending') AND next_attempt_at <= $1`, at).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("pending notifications: %w", err)
+	}
+	return n, nil
+}
+
+// Notification returns the notification with id.
+func (s *Store) Notification(ctx context.Context, id int64) (csbot.Notification, error) {
+	n, err := scanNotification(s.pool.QueryRow(ctx, notificationByIDSQL, id))
+	if err != nil {
+		return csbot.Notification{}, fmt.Errorf("notification %d: %w", id, notFound(err))
+	}
+	return n, nil
+}
+
+const notificationByIDSQL = `SELECT` + notificationColumns + `
+  FROM notifications
+ WHERE id = $1`
+
+// interface checks
+var _ rivertype.TimeGenerator = riverTime{}

@@ -360,3 +360,13 @@ type RunResult struct {
 	// "baselined", "snoozed", "off", "reminders"...), for the logs.
 	Counts map[string]int
 }
+
+// AlertStatus is where an alert stands now, for a message that shows it.
+type AlertStatus struct {
+	ID           int64
+	State        AlertState
+	AckedBy      string // Slack user id
+	AckedAt      time.Time
+	SnoozedUntil time.Time
+	ResolvedAt   time.Time
+}

@@ -52,10 +52,11 @@ var (
 	ErrPosterClosed = errors.New("poster stopped")
 )
 
-// Error is a send that failed: Slack refused it, or it kept failing.
+// Error is a send that failed: Slack refused it, or it kept failing. A
+// FindPosted that failed returns one too.
 type Error struct {
-	// Method is the Web API method: chat.postMessage, chat.postEphemeral or
-	// chat.update.
+	// Method is the Web API method: chat.postMessage, chat.postEphemeral,
+	// chat.update, or conversations.history for FindPosted.
 	Method string
 	// Channel is the channel the message was for.
 	Channel string
@@ -350,10 +351,10 @@ type chatAPI interface {
 //     all up to MaxAttempts calls;
 //   - before posting again a chat.postMessage whose earlier attempt may have
 //     gone through (5xx, network error, timeout), it looks for a message with
-//     the same Metadata among the channel's last 100 messages
-//     (conversations.history: needs the channels:history and
-//     groups:history scopes) and returns that one's ts instead of posting a
-//     duplicate. Thread replies and messages without Metadata are posted
+//     the same Metadata in the channel's history since just before the first
+//     attempt (FindPosted: conversations.history, which needs the
+//     channels:history and groups:history scopes) and returns that one's ts
+//     instead of posting a duplicate. Thread replies and messages without Metadata are posted
 //     again: delivery is at least once;
 //   - Slack's refusals (not_in_channel, channel_not_found, is_archived,
 //     msg_too_long, invalid_blocks, ...) come back at once as *Error,
@@ -792,7 +793,7 @@ func (p *Poster) call(ctx context.Context, j *postJob) (string, error) {
 		return ts, err
 	}
 	if j.ambiguous && m.Metadata != nil && m.ThreadTS == "" {
-		ts, err := p.findPosted(ctx, j)
+		ts, err := p.FindPosted(ctx, m.Channel, *m.Metadata, j.firstAt)
 		if err != nil {
 			p.log.Warn("cannot check channel history before posting again; may post twice",
 				"channel", m.Channel, "event_type", m.Metadata.EventType, "err", err)
@@ -806,38 +807,92 @@ func (p *Poster) call(ctx context.Context, j *postJob) (string, error) {
 	return ts, err
 }
 
-// historyMargin is how far before the first attempt findPosted looks.
+// historyMargin is how far before since FindPosted looks, for clocks that
+// disagree and for the time a post takes.
 const historyMargin = time.Minute
 
-// findPosted looks for j's message, by its metadata, among the channel's
-// last 100 messages since just before the first attempt. It returns the ts,
-// or "" when there is none.
-func (p *Poster) findPosted(ctx context.Context, j *postJob) (string, error) {
-	oldest := j.firstAt.Add(-historyMargin)
-	resp, err := p.api.GetConversationHistoryContext(ctx, &slack.GetConversationHistoryParameters{
-		ChannelID:          j.msg.Channel,
-		Oldest:             fmt.Sprintf("%d.%06d", oldest.Unix(), oldest.Nanosecond()/1000),
+// FindPosted reads conversations.history in pages of findPageSize
+// messages, at most findMaxPages of them.
+const (
+	findPageSize = 200
+	findMaxPages = 5
+)
+
+// FindPosted looks in the channel's history since just before since for a
+// message csbot posted with metadata md (same event type, same payload),
+// and returns its ts, or "" when there is none. It is the check to make
+// before posting again a message whose earlier attempt, maybe made by
+// another process, began at since and had an unknown outcome.
+//
+// It reads conversations.history (the channels:history and groups:history
+// scopes) from the newest message back to a minute before since, at most 5
+// pages of 200 messages: a message further back in a busier channel counts
+// as not posted (and a warning is logged). Thread replies are not in the
+// channel's history and are never found. A zero since reads the newest
+// messages with no lower bound.
+//
+// The calls go straight to Slack, not through the poster's queues: they
+// need no Run and are paced by conversations.history's own rate limit. A
+// rate limit, a 5xx or a network error returns an error matching
+// ErrUnavailable: try again later. Slack's refusals return an *Error
+// (ErrNotInChannel, ErrChannelNotFound, ErrHalted...).
+func (p *Poster) FindPosted(ctx context.Context, channel string, md slack.SlackMetadata, since time.Time) (string, error) {
+	const method = "conversations.history"
+	if md.EventType == "" {
+		return "", fmt.Errorf("%s in %s: metadata has no event_type", method, channel)
+	}
+	want, err := canonicalJSON(md.EventPayload)
+	if err != nil {
+		return "", fmt.Errorf("%s in %s: metadata payload: %w", method, channel, err)
+	}
+	params := &slack.GetConversationHistoryParameters{
+		ChannelID:          channel,
 		Inclusive:          true,
-		Limit:              100,
+		Limit:              findPageSize,
 		IncludeAllMetadata: true,
-	})
-	if err != nil {
-		return "", fmt.Errorf("conversations.history %s: %w", j.msg.Channel, err)
 	}
-	want, err := canonicalJSON(j.msg.Metadata.EventPayload)
-	if err != nil {
-		return "", fmt.Errorf("metadata payload: %w", err)
+	if !since.IsZero() {
+		oldest := since.Add(-historyMargin)
+		params.Oldest = fmt.Sprintf("%d.%06d", oldest.Unix(), oldest.Nanosecond()/1000)
 	}
-	for _, m := range resp.Messages {
-		if m.Metadata.EventType != j.msg.Metadata.EventType {
-			continue
+	for page := 1; ; page++ {
+		resp, err := p.api.GetConversationHistoryContext(ctx, params)
+		if err != nil {
+			return "", historyErr(ctx, channel, err)
 		}
-		got, err := canonicalJSON(m.Metadata.EventPayload)
-		if err == nil && bytes.Equal(got, want) {
-			return m.Timestamp, nil
+		for _, m := range resp.Messages {
+			if m.Metadata.EventType != md.EventType {
+				continue
+			}
+			got, err := canonicalJSON(m.Metadata.EventPayload)
+			if err == nil && bytes.Equal(got, want) {
+				return m.Timestamp, nil
+			}
 		}
+		next := resp.ResponseMetaData.NextCursor
+		if !resp.HasMore || next == "" {
+			return "", nil
+		}
+		if page == findMaxPages {
+			p.log.Warn("channel history too long to search; taking the message as not posted",
+				"channel", channel, "event_type", md.EventType, "messages_read", page*findPageSize)
+			return "", nil
+		}
+		params.Cursor = next
 	}
-	return "", nil
+}
+
+// historyErr builds the error of a failed conversations.history call.
+func historyErr(ctx context.Context, channel string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("conversations.history in %s: %w", channel, context.Cause(ctx))
+	}
+	f := classifyPostErr(err)
+	if f.retry {
+		err = fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return &Error{Method: "conversations.history", Channel: channel, Code: f.code,
+		Details: f.details, Attempts: 1, Err: err}
 }
 
 // canonicalJSON encodes v as JSON after a round trip, so that equal

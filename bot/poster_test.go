@@ -675,6 +675,190 @@ func TestPosterChecksHistoryAfterUnknownOutcome(t *testing.T) {
 	}
 }
 
+// findFixture is a poster that is not running, a fake Slack on a manual
+// clock, and a slack-go client to post to it as csbot did earlier.
+type findFixture struct {
+	*posterFixture
+	api *slack.Client
+}
+
+func newFindFixture(t *testing.T) *findFixture {
+	t.Helper()
+	return &findFixture{posterFixture: newPosterFixture(t, PosterOptions{}, nil)}
+}
+
+// post posts text to channel, with md when not nil, and returns its ts.
+func (f *findFixture) post(ctx context.Context, t *testing.T, channel, text string, md *slack.SlackMetadata) string {
+	t.Helper()
+	if f.api == nil {
+		f.api = newPosterSlackClient(f.srv, nil)
+	}
+	opts := []slack.MsgOption{slack.MsgOptionText(text, false)}
+	if md != nil {
+		opts = append(opts, slack.MsgOptionMetadata(*md))
+	}
+	_, ts, err := f.api.PostMessageContext(ctx, channel, opts...)
+	if err != nil {
+		t.Fatalf("posting %q: %v", text, err)
+	}
+	return ts
+}
+
+func notification(key string, attempt any) slack.SlackMetadata {
+	return slack.SlackMetadata{EventType: "csbot_notification",
+		EventPayload: map[string]any{"dedupe_key": key, "attempt": attempt}}
+}
+
+func TestPosterFindPostedFound(t *testing.T) {
+	ctx := posterContext(t)
+	f := newFindFixture(t)
+	since := f.clock.Now()
+	md := notification("risk:acme:2026-03-02", 1)
+	f.post(ctx, t, "C1", "no metadata", nil)
+	f.post(ctx, t, "C1", "other payload", new(notification("risk:globex:2026-03-02", 1)))
+	f.post(ctx, t, "C1", "other event type", &slack.SlackMetadata{EventType: "csbot_digest", EventPayload: md.EventPayload})
+	want := f.post(ctx, t, "C1", "Acme: health fell to red", &md)
+	f.post(ctx, t, "C1", "later", new(notification("risk:acme:2026-03-03", 1)))
+
+	// The payload compares by its JSON, whatever Go types built it; the
+	// poster need not run.
+	ts, err := f.poster.FindPosted(ctx, "C1", notification("risk:acme:2026-03-02", 1.0), since)
+	if err != nil || ts != want {
+		t.Fatalf("FindPosted = %q, %v; want %s", ts, err, want)
+	}
+	calls := f.srv.Calls("conversations.history")
+	if len(calls) != 1 {
+		t.Fatalf("%d conversations.history calls, want 1", len(calls))
+	}
+	oldest := since.Add(-historyMargin)
+	c := calls[0]
+	if c.Param("channel") != "C1" || !slices.Contains([]string{"1", "true"}, c.Param("include_all_metadata")) || c.Param("limit") != "200" ||
+		c.Param("oldest") != fmt.Sprintf("%d.%06d", oldest.Unix(), oldest.Nanosecond()/1000) {
+		t.Errorf("conversations.history params = %v", c.Params)
+	}
+}
+
+func TestPosterFindPostedNotFound(t *testing.T) {
+	ctx := posterContext(t)
+	f := newFindFixture(t)
+	since := f.clock.Now()
+	f.post(ctx, t, "C1", "other payload", new(notification("risk:globex:2026-03-02", 1)))
+	f.post(ctx, t, "C1", "other attempt", new(notification("risk:acme:2026-03-02", 2)))
+	// The same notification in another channel does not count.
+	f.post(ctx, t, "C2", "Acme: health fell to red", new(notification("risk:acme:2026-03-02", 1)))
+	if ts, err := f.poster.FindPosted(ctx, "C1", notification("risk:acme:2026-03-02", 1), since); err != nil || ts != "" {
+		t.Errorf("FindPosted = %q, %v; want none", ts, err)
+	}
+	f.srv.AddChannel(slacktest.Channel{ID: "C3", Name: "empty", Member: true})
+	if ts, err := f.poster.FindPosted(ctx, "C3", notification("risk:acme:2026-03-02", 1), since); err != nil || ts != "" {
+		t.Errorf("FindPosted in an empty channel = %q, %v; want none", ts, err)
+	}
+}
+
+func TestPosterFindPostedIgnoresOlderMessages(t *testing.T) {
+	ctx := posterContext(t)
+	f := newFindFixture(t)
+	t0 := f.clock.Now()
+	md := notification("risk:acme:2026-03-02", 1)
+	old := f.post(ctx, t, "C1", "Acme: health fell to red", &md)
+	f.clock.AdvanceTo(t0.Add(10 * time.Minute))
+	f.post(ctx, t, "C1", "newer, other payload", new(notification("risk:acme:2026-03-03", 1)))
+
+	if ts, err := f.poster.FindPosted(ctx, "C1", md, t0.Add(5*time.Minute)); err != nil || ts != "" {
+		t.Errorf("FindPosted since after the message = %q, %v; want none", ts, err)
+	}
+	// Within the margin before since, it is found.
+	if ts, err := f.poster.FindPosted(ctx, "C1", md, t0.Add(historyMargin/2)); err != nil || ts != old {
+		t.Errorf("FindPosted since just after the message = %q, %v; want %s", ts, err, old)
+	}
+}
+
+func TestPosterFindPostedPages(t *testing.T) {
+	ctx := posterContext(t)
+	f := newFindFixture(t)
+	since := f.clock.Now()
+	md := notification("risk:acme:2026-03-02", 1)
+	want := f.post(ctx, t, "C1", "Acme: health fell to red", &md)
+	for i := range findPageSize + 50 {
+		f.post(ctx, t, "C1", "filler", new(notification(fmt.Sprintf("filler:%d", i), 1)))
+	}
+	ts, err := f.poster.FindPosted(ctx, "C1", md, since)
+	if err != nil || ts != want {
+		t.Fatalf("FindPosted = %q, %v; want %s from the second page", ts, err, want)
+	}
+	calls := f.srv.Calls("conversations.history")
+	if len(calls) != 2 || calls[0].Param("cursor") != "" || calls[1].Param("cursor") == "" {
+		t.Errorf("%d conversations.history calls (cursors %q); want 2, the second with a cursor", len(calls), cursors(calls))
+	}
+}
+
+func TestPosterFindPostedStopsAfterMaxPages(t *testing.T) {
+	ctx := posterContext(t)
+	f := newFindFixture(t)
+	since := f.clock.Now()
+	md := notification("risk:acme:2026-03-02", 1)
+	f.post(ctx, t, "C1", "Acme: health fell to red", &md)
+	for range findPageSize * findMaxPages {
+		f.post(ctx, t, "C1", "filler", nil)
+	}
+	ts, err := f.poster.FindPosted(ctx, "C1", md, since)
+	if err != nil || ts != "" {
+		t.Fatalf("FindPosted = %q, %v; want none past the page cap", ts, err)
+	}
+	if calls := f.srv.Calls("conversations.history"); len(calls) != findMaxPages {
+		t.Errorf("%d conversations.history calls, want %d", len(calls), findMaxPages)
+	}
+	if !strings.Contains(f.logs.String(), "channel history too long to search") {
+		t.Errorf("no warning logged; logs: %s", f.logs)
+	}
+}
+
+func TestPosterFindPostedErrors(t *testing.T) {
+	ctx := posterContext(t)
+	f := newFindFixture(t)
+	f.srv.AddChannel(slacktest.Channel{ID: "C3", Name: "private", Private: true})
+	since := f.clock.Now()
+	md := notification("risk:acme:2026-03-02", 1)
+	want := f.post(ctx, t, "C1", "Acme: health fell to red", &md)
+
+	f.srv.FailNext("conversations.history", 1, slacktest.Fault{Status: http.StatusTooManyRequests, RetryAfter: 30 * time.Second})
+	ts, err := f.poster.FindPosted(ctx, "C1", md, since)
+	if !errors.Is(err, ErrUnavailable) || ts != "" {
+		t.Errorf("FindPosted on a 429 = %q, %v; want an error matching ErrUnavailable", ts, err)
+	}
+	var rl *slack.RateLimitedError
+	if !errors.As(err, &rl) || rl.RetryAfter != 30*time.Second {
+		t.Errorf("FindPosted on a 429 = %v; want slack-go's RateLimitedError kept", err)
+	}
+	f.srv.FailNext("conversations.history", 1, slacktest.Fault{Status: http.StatusServiceUnavailable})
+	if _, err := f.poster.FindPosted(ctx, "C1", md, since); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("FindPosted on a 503 = %v; want an error matching ErrUnavailable", err)
+	}
+	_, err = f.poster.FindPosted(ctx, "C3", md, since)
+	if !errors.Is(err, ErrNotInChannel) || errors.Is(err, ErrUnavailable) {
+		t.Errorf("FindPosted in a channel the bot is not in = %v; want ErrNotInChannel, not ErrUnavailable", err)
+	}
+	// No retry inside FindPosted: the caller retries, and then it works.
+	if n := len(f.srv.Calls("conversations.history")); n != 3 {
+		t.Errorf("%d conversations.history calls, want 3", n)
+	}
+	if ts, err := f.poster.FindPosted(ctx, "C1", md, since); err != nil || ts != want {
+		t.Errorf("FindPosted after the faults = %q, %v; want %s", ts, err, want)
+	}
+	if _, err := f.poster.FindPosted(ctx, "C1", slack.SlackMetadata{}, since); err == nil {
+		t.Errorf("FindPosted without event_type: no error")
+	}
+}
+
+// cursors returns the cursor of each call.
+func cursors(calls []slacktest.Call) []string {
+	var out []string
+	for _, c := range calls {
+		out = append(out, c.Param("cursor"))
+	}
+	return out
+}
+
 func TestPosterEphemeralAndUpdate(t *testing.T) {
 	ctx := posterContext(t)
 	srv := slacktest.New(t)

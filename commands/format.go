@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/csbot/csbot"
 	"github.com/csbot/csbot/bot"
 )
 
@@ -31,28 +30,6 @@ func (c *Commands) location(a bot.Actor) *time.Location {
 	}
 	c.zones.Store(a.TZ, l)
 	return l
-}
-
-// bandEmoji is the colour of a band: a red, yellow or green circle, and a
-// white one for no score.
-func bandEmoji(b csbot.Band) string {
-	switch b {
-	case csbot.BandRed:
-		return "🔴"
-	case csbot.BandYellow:
-		return "🟡"
-	case csbot.BandGreen:
-		return "🟢"
-	}
-	return "⚪"
-}
-
-// bandWord names a band for plain text, "not scored" for none.
-func bandWord(b csbot.Band) string {
-	if b == "" {
-		return "not scored"
-	}
-	return string(b)
 }
 
 // daysLeft says how far date is from today, both dates at midnight UTC:

@@ -166,9 +166,9 @@ func stageLabel(s csbot.Stage) string {
 // scoreText is the score line: band colour, score, band and trend.
 func scoreText(h csbot.HealthScore) string {
 	if h.Band == "" {
-		return bandEmoji("") + " *Not scored*: csbot has no data on this account yet."
+		return csbot.Band("").Emoji() + " *Not scored*: csbot has no data on this account yet."
 	}
-	t := fmt.Sprintf("%s *%d/100* %s   %s", bandEmoji(h.Band), h.Score, h.Band, trendText(h.Trend))
+	t := fmt.Sprintf("%s *%d/100* %s   %s", h.Band.Emoji(), h.Score, h.Band, trendText(h.Trend))
 	if h.Coverage < minCoverage {
 		t += fmt.Sprintf("\n_Only %d%% of the usual measures have data, so take this score lightly._", h.Coverage)
 	}
@@ -177,36 +177,10 @@ func scoreText(h csbot.HealthScore) string {
 
 // trendText is the trend's arrow and the 7- and 30-day changes.
 func trendText(t csbot.Trend) string {
-	if !t.Has7 && !t.Has30 {
-		return "_no trend yet_"
+	if s := t.String(); s != "" {
+		return s
 	}
-	d := t.Delta30
-	if t.Has7 {
-		d = t.Delta7
-	}
-	arrow := "→"
-	switch {
-	case d < 0:
-		arrow = "↘"
-	case d > 0:
-		arrow = "↗"
-	}
-	var parts []string
-	if t.Has7 {
-		parts = append(parts, signedInt(t.Delta7)+" in 7 days")
-	}
-	if t.Has30 {
-		parts = append(parts, signedInt(t.Delta30)+" in 30 days")
-	}
-	return arrow + " " + strings.Join(parts, " · ")
-}
-
-// signedInt formats n with its sign: "+5", "-12", "0".
-func signedInt(n int) string {
-	if n > 0 {
-		return "+" + strconv.Itoa(n)
-	}
-	return strconv.Itoa(n)
+	return "_no trend yet_"
 }
 
 // trendWords says how the score moved, for a fallback text: "falling 12
@@ -252,7 +226,7 @@ func overrideValue(o csbot.HealthOverride, colour bool) string {
 	var parts []string
 	switch {
 	case o.Band != "" && colour:
-		parts = append(parts, bandEmoji(o.Band)+" "+bot.Escape(string(o.Band)))
+		parts = append(parts, o.Band.Emoji()+" "+bot.Escape(string(o.Band)))
 	case o.Band != "":
 		parts = append(parts, bot.Escape(string(o.Band)))
 	}

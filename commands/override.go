@@ -91,7 +91,7 @@ func overrideModal(a csbot.Account, days int) slack.ModalViewRequest {
 	}
 	var bands []*slack.OptionBlockObject
 	for _, b := range csbot.Bands() {
-		bands = append(bands, slack.NewOptionBlockObject(string(b), plainText(bandEmoji(b)+" "+string(b)), nil))
+		bands = append(bands, slack.NewOptionBlockObject(string(b), plainText(b.Emoji()+" "+string(b)), nil))
 	}
 	band := slack.NewInputBlock(overrideBand, plainText("Band"), plainText("Your view of its colour."),
 		slack.NewOptionsSelectBlockElement(slack.OptTypeStatic, plainText("Choose a band"), overrideBand, bands...))

@@ -100,7 +100,7 @@ func bandCounts(n map[csbot.Band]int) string {
 	var parts []string
 	for _, b := range []csbot.Band{csbot.BandRed, csbot.BandYellow, csbot.BandGreen, ""} {
 		if n[b] > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d %s", bandEmoji(b), n[b], bandWord(b)))
+			parts = append(parts, fmt.Sprintf("%s %d %s", b.Emoji(), n[b], b.Word()))
 		}
 	}
 	return strings.Join(parts, " · ")
@@ -110,7 +110,7 @@ func bandCounts(n map[csbot.Band]int) string {
 // ARR, and the next renewal with days left.
 func portfolioLine(e csbot.PortfolioEntry, today time.Time) string {
 	var b strings.Builder
-	b.WriteString(bandEmoji(e.Health.Band) + " " + bot.Bold(bot.Truncate(displayName(e.Account), maxNameChars)) + " · ")
+	b.WriteString(e.Health.Band.Emoji() + " " + bot.Bold(bot.Truncate(displayName(e.Account), maxNameChars)) + " · ")
 	if e.Health.Day.IsZero() {
 		b.WriteString("not scored")
 	} else {

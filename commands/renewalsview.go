@@ -204,7 +204,7 @@ func renewalsMonthHeading(month time.Time, t csbot.MonthTotal, lines []csbot.Ren
 func renewalsLineText(l csbot.RenewalLine, today time.Time) string {
 	d := l.Renewal.RenewalDate
 	parts := []string{
-		bandEmoji(l.Health.Band) + " " + orElse(bot.Bold(bot.Truncate(l.Account.Name, maxRenewalsName)), "(no name)"),
+		l.Health.Band.Emoji() + " " + orElse(bot.Bold(bot.Truncate(l.Account.Name, maxRenewalsName)), "(no name)"),
 		"*" + l.Renewal.ARR.Short() + "*",
 		shortDate(d) + ", " + daysLeft(today, d),
 	}

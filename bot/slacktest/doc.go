@@ -25,8 +25,11 @@
 // recorded. Tests read the records with Calls, Acks, Messages and friends,
 // or block until a condition holds with WaitFor, WaitForCall, WaitForAck and
 // WaitForConnection: these wake on every change, so no test has to sleep.
-// Faults (429 with Retry-After, 5xx, Slack error codes, slow answers) are
-// injected per method for the next n calls with FailNext.
+// Faults are injected per method for the next n calls with FailNext: 429
+// with Retry-After, 5xx, Slack error codes, slow answers (Fault.Delay: the
+// call takes effect only once the delay has passed), and answers held back
+// after the call took effect (Fault.DelayAfter: the message is posted, but a
+// client that gives up waiting gets no answer and cannot tell).
 //
 // A bot test looks like this:
 //

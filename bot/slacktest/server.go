@@ -184,9 +184,19 @@ type Fault struct {
 	// Error is the Slack error code of an {"ok":false} answer, e.g.
 	// "ratelimited", "internal_error", "fatal_error".
 	Error string
-	// Delay holds the answer back; with no Status and Error the normal answer
-	// follows.
+	// Delay holds the request back before it takes effect; with no Status
+	// and Error the normal answer follows. A client that gives up meanwhile
+	// leaves no effect.
 	Delay time.Duration
+	// DelayAfter lets the call take effect normally (a chat.postMessage
+	// posts its message, the Call is recorded) and then holds the answer
+	// back for DelayAfter: Slack timing out after it accepted the call. A
+	// client that gives up meanwhile, or a server that closes, gets no
+	// answer at all, so it cannot tell whether the call took effect. With
+	// Status or Error the call still takes effect, and that fault is the
+	// answer that follows the delay (Slack failing after it acted). The
+	// recorded Call holds the answer that was due, and this Fault.
+	DelayAfter time.Duration
 }
 
 // Server is the fake Slack. Create it with Start or New.

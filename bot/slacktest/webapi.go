@@ -189,13 +189,16 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	fault := s.takeFaultLocked(method)
 	s.mu.Unlock()
 	if fault != nil && fault.Delay > 0 && !s.pause(r, fault.Delay) {
-		return
+		abortAnswer()
 	}
+	// A fault with DelayAfter lets the call take effect first.
+	after := fault != nil && fault.DelayAfter > 0
+	faulty := fault != nil && (fault.Status != 0 || fault.Error != "")
 
 	status, header, body, errCode := http.StatusOK, http.Header{}, []byte(nil), ""
 	s.mu.Lock()
 	switch {
-	case fault != nil && (fault.Status != 0 || fault.Error != ""):
+	case faulty && !after:
 		status, header, body, errCode = faultAnswer(*fault)
 	case perr != nil:
 		errCode = "invalid_form_data"
@@ -214,6 +217,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			b["req_method"] = method
 		}
 		body, _ = json.Marshal(b)
+		if faulty && after {
+			status, header, body, errCode = faultAnswer(*fault)
+		}
 	}
 	if header.Get("Content-Type") == "" {
 		header.Set("Content-Type", "application/json; charset=utf-8")
@@ -232,6 +238,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.notifyLocked()
 	s.mu.Unlock()
 
+	if after && !s.pause(r, fault.DelayAfter) {
+		abortAnswer()
+	}
 	for k, v := range header {
 		w.Header()[k] = v
 	}
@@ -252,6 +261,13 @@ func (s *Server) pause(r *http.Request, d time.Duration) bool {
 	case <-s.done:
 		return false
 	}
+}
+
+// abortAnswer ends the handler without answering: net/http closes the
+// connection instead of sending the empty 200 a returning handler gets, so
+// the client sees a broken call, not an answer.
+func abortAnswer() {
+	panic(http.ErrAbortHandler)
 }
 
 // faultAnswer renders an injected fault.

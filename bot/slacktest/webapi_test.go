@@ -1,6 +1,7 @@
 package slacktest_test
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -403,6 +404,80 @@ func TestFaults(t *testing.T) {
 	}
 	if calls[0].Param("channel") != "C1" || calls[0].Param("text") != "hi" || calls[0].Fault == nil {
 		t.Errorf("recorded call = %+v", calls[0])
+	}
+}
+
+func TestFaultDelayAfterPostsWithoutAnswering(t *testing.T) {
+	ctx := testContext(t)
+	srv := slacktest.New(t)
+	srv.AddChannel(slacktest.Channel{ID: "C1", Name: "acme", Member: true})
+	api := newAPI(srv)
+
+	// The client gives up long before the held answer would come.
+	srv.FailNext("chat.postMessage", 1, slacktest.Fault{DelayAfter: time.Hour})
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	_, ts, err := api.PostMessageContext(short, "C1", slack.MsgOptionText("Acme is at risk", false))
+	cancel()
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("PostMessage with an answer held back = %q, %v; want the deadline error", ts, err)
+	}
+	msgs := srv.Messages("C1")
+	if len(msgs) != 1 || msgs[0].Text != "Acme is at risk" {
+		t.Fatalf("messages after the timed-out post = %+v; want it posted exactly once", msgs)
+	}
+	calls := srv.Calls("chat.postMessage")
+	if len(calls) != 1 || calls[0].Fault == nil || calls[0].Fault.DelayAfter != time.Hour ||
+		calls[0].Status != http.StatusOK || calls[0].Error != "" || !strings.Contains(string(calls[0].Response), msgs[0].TS) {
+		t.Fatalf("recorded calls = %+v; want one successful call marked with the fault", calls)
+	}
+
+	// The fault is used up: the next post is answered.
+	if _, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("second", false)); err != nil {
+		t.Fatalf("post after the fault: %v", err)
+	}
+	if n := len(srv.Messages("C1")); n != 2 {
+		t.Errorf("%d messages after the second post, want 2", n)
+	}
+
+	// With an error code, the call takes effect and then fails.
+	srv.FailNext("chat.postMessage", 1, slacktest.Fault{DelayAfter: time.Millisecond, Error: "internal_error"})
+	if _, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("third", false)); slackError(err) != "internal_error" {
+		t.Errorf("post with DelayAfter and internal_error: %v, want internal_error", err)
+	}
+	if msgs := srv.Messages("C1"); len(msgs) != 3 || msgs[2].Text != "third" {
+		t.Errorf("messages = %+v; want the failed post to have taken effect", msgs)
+	}
+	if calls := srv.Calls("chat.postMessage"); len(calls) != 3 || calls[2].Error != "internal_error" || calls[2].Fault == nil {
+		t.Errorf("recorded calls = %+v; want the third marked internal_error", calls)
+	}
+}
+
+func TestFaultDelayAfterServerClose(t *testing.T) {
+	ctx := testContext(t)
+	srv := slacktest.New(t)
+	srv.AddChannel(slacktest.Channel{ID: "C1", Name: "acme", Member: true})
+	api := newAPI(srv)
+
+	srv.FailNext("chat.postMessage", 1, slacktest.Fault{DelayAfter: time.Hour})
+	done := make(chan error, 1)
+	go func() {
+		_, _, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("Acme is at risk", false))
+		done <- err
+	}()
+	if _, err := srv.WaitForCall(ctx, "chat.postMessage", nil); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Errorf("PostMessage answered after the server closed; want no answer")
+		}
+	case <-ctx.Done():
+		t.Fatalf("PostMessage still waiting after the server closed: %v", ctx.Err())
+	}
+	if msgs := srv.Messages("C1"); len(msgs) != 1 {
+		t.Errorf("messages = %+v; want the post recorded once", msgs)
 	}
 }
 

@@ -370,3 +370,100 @@ type AlertStatus struct {
 	SnoozedUntil time.Time
 	ResolvedAt   time.Time
 }
+
+// EscalationMessage is the payload of a NotifyEscalation notification: an
+// alert nobody acknowledged in time, sent to the CSM's manager.
+type EscalationMessage struct {
+	Manager string       `json:"manager"`
+	Account AccountBrief `json:"account"`
+	Alert   AlertItem    `json:"alert"`
+	// Since is when the alert message was posted; BusinessDays how many
+	// business days it has waited since.
+	Since        time.Time `json:"since"`
+	BusinessDays int       `json:"business_days"`
+	// Channel and TS point at the alert message, when it was posted.
+	Channel string    `json:"channel,omitempty"`
+	TS      string    `json:"ts,omitempty"`
+	At      time.Time `json:"at"`
+}
+
+// AckReminderMessage is the payload of a NotifyAckReminder notification:
+// an alert someone acknowledged whose signal is still open.
+type AckReminderMessage struct {
+	User    string       `json:"user"` // who acknowledged it
+	Account AccountBrief `json:"account"`
+	Alert   AlertItem    `json:"alert"`
+	AckedAt time.Time    `json:"acked_at"`
+	Channel string       `json:"channel,omitempty"`
+	TS      string       `json:"ts,omitempty"`
+	At      time.Time    `json:"at"`
+}
+
+// OutageMessage is the payload of a NotifyOutage notification: an outage
+// that affects an account, for its channel.
+type OutageMessage struct {
+	Account  AccountBrief  `json:"account"`
+	Outage   Outage        `json:"outage"`
+	Global   bool          `json:"global"` // it affected every account
+	Ongoing  bool          `json:"ongoing"`
+	Duration time.Duration `json:"duration"` // so far, or in all once ended
+	At       time.Time     `json:"at"`
+}
+
+// DigestAccount is an account in a digest.
+type DigestAccount struct {
+	Account AccountBrief  `json:"account"`
+	Health  HealthBrief   `json:"health"`
+	WasBand Band          `json:"was_band,omitempty"` // the band a week before, for accounts that turned
+	Renewal *RenewalBrief `json:"renewal,omitempty"`
+}
+
+// DigestAlert is an alert left unacknowledged, in a digest.
+type DigestAlert struct {
+	Account AccountBrief `json:"account"`
+	Alert   AlertItem    `json:"alert"`
+	Since   time.Time    `json:"since"`
+	Days    int          `json:"days"`
+}
+
+// DigestCSM is one CSM's book at a glance, in a digest.
+type DigestCSM struct {
+	CSM      string `json:"csm"`
+	Name     string `json:"name"`
+	Accounts int    `json:"accounts"`
+	ARR      Cents  `json:"arr_cents"`
+	Red      int    `json:"red"`
+	Yellow   int    `json:"yellow"`
+}
+
+// DigestMessage is the payload of a NotifyDigest notification: a
+// manager's weekly at-risk digest of their team's accounts. Lists are
+// sorted by ARR at stake, most first.
+type DigestMessage struct {
+	Manager string `json:"manager"`
+	Week    string `json:"week"` // ISO week, "2026-W48"
+	// Turned are accounts whose band fell to yellow or red this week.
+	Turned []DigestAccount `json:"turned"`
+	// RedARR and YellowARR are the team's ARR in each band now.
+	RedARR    Cents `json:"red_arr_cents"`
+	YellowARR Cents `json:"yellow_arr_cents"`
+	// Renewals are renewals in the next 90 days on accounts not green.
+	Renewals []DigestAccount `json:"renewals"`
+	// Unacked are alerts nobody acknowledged for more than
+	// Policy.Notifications.UnackedDigestDays.
+	Unacked []DigestAlert `json:"unacked"`
+	// OpenHandoffs counts handoffs nobody acknowledged.
+	OpenHandoffs int         `json:"open_handoffs"`
+	CSMs         []DigestCSM `json:"csms"`
+	At           time.Time   `json:"at"`
+}
+
+// DueRun is one pass of what the calendar makes due besides reminders:
+// digests, escalations, acknowledged-alert reminders, outage notices.
+type DueRun struct {
+	Now    time.Time
+	Policy Policy
+	// Zone is the time zone of users whose own zone is unknown.
+	Zone   *time.Location
+	DryRun bool
+}

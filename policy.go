@@ -26,7 +26,7 @@ type Policy struct {
 	OverrideExpiryDays int
 	// SignalRearmDays is how many consecutive days a signal's dedupe key
 	// must be absent from Signals before the notifier may alert on that key
-	// again (see Signal). Key: signal_rearm_days. Default 14.
+	// again (see Signal); at least 1. Key: signal_rearm_days. Default 14.
 	SignalRearmDays int
 	// Notifications sets when and where csbot notifies. Key:
 	// notifications.
@@ -434,7 +434,7 @@ func (e *PolicyError) Error() string { return e.Key + ": " + e.Problem }
 func (p Policy) Validate() error {
 	var v policyChecker
 	v.atLeast("override_expiry_days", p.OverrideExpiryDays, 1)
-	v.atLeast("signal_rearm_days", p.SignalRearmDays, 0)
+	v.atLeast("signal_rearm_days", p.SignalRearmDays, 1)
 	p.Tiers.High.validate(&v, "tiers.high")
 	p.Tiers.Low.validate(&v, "tiers.low")
 	p.Tiers.Tech.validate(&v, "tiers.tech")

@@ -21,8 +21,9 @@ type Reminder struct {
 }
 
 // DueReminder returns the reminder of renewal r, of an account of the given
-// tier, that is due on today's date (its calendar date in its own location,
-// so pass now in the team's time zone), and whether there is one.
+// tier, that is due on today's date (its calendar date in its own location:
+// ReminderDay gives the day whose reminders are due at an instant for a
+// person in their zone), and whether there is one.
 //
 // The reminder days come from the tier's renewal policy (reminder_days, or
 // auto_renew_reminder_days for an auto-renewing renewal: by default 30 alone

@@ -265,12 +265,14 @@ func Manifest() ManifestSpec {
 		// (channels:read, groups:read, im:read, mpim:read), users.info
 		// (users:read), DMs to users (im:write), and the poster's look into
 		// recent history before re-posting a send whose outcome is unknown
-		// (channels:history, groups:history, im:history).
+		// (channels:history, groups:history, im:history), and joining a
+		// public account channel to post its alerts (channels:join).
 		BotScopes: []string{
 			"commands", "chat:write",
 			"channels:read", "groups:read", "im:read", "mpim:read",
 			"users:read", "im:write",
 			"channels:history", "groups:history", "im:history",
+			"channels:join",
 		},
 	}
 }

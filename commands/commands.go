@@ -48,6 +48,21 @@ type Store interface {
 	ManagerOf(ctx context.Context, userID string) (string, error)
 	// AddOverride stores a CSM's health override.
 	AddOverride(ctx context.Context, o csbot.HealthOverride) (csbot.HealthOverride, error)
+	// AddTouchpoint records a contact with an account and returns it with
+	// its id; csbot.ErrNotFound when the account is gone, an error with a
+	// Conflict method (see conflicted) when it is a duplicate.
+	AddTouchpoint(ctx context.Context, t csbot.Touchpoint) (csbot.Touchpoint, error)
+	// RenewalByID returns the renewal, or csbot.ErrNotFound.
+	RenewalByID(ctx context.Context, id int64) (csbot.Renewal, error)
+	// OutcomeRecordedBy returns who recorded the renewal's outcome in
+	// csbot and when; "" when nobody did.
+	OutcomeRecordedBy(ctx context.Context, renewalID int64) (string, time.Time, error)
+	// RecordRenewalOutcome closes an open renewal as status, with its new
+	// ARR when arr is not nil, and returns it; csbot.ErrNotFound when it is
+	// gone, an error with a Conflict method (see conflicted) when it is no
+	// longer open.
+	RecordRenewalOutcome(ctx context.Context, renewalID int64, status csbot.RenewalStatus, arr *csbot.Cents,
+		reason, by string, at time.Time) (csbot.Renewal, error)
 }
 
 // Channels tells what Slack says of a channel. *bot.Guard satisfies it;
@@ -117,6 +132,8 @@ func New(cfg Config) *Commands {
 		"health":   c.healthOf,
 		"renewals": c.renewalHistoryOf,
 		"link":     c.linkOf,
+		// "touchpoint" is where the alerts' "Log a touchpoint" leads.
+		"touchpoint": c.touchpointOf,
 	}
 	return c
 }
@@ -129,6 +146,8 @@ func (c *Commands) Register(r Registrar) {
 	}
 	c.registerHealth(r)
 	c.registerRenewals(r)
+	c.registerTouchpoint(r)
+	c.registerOutcome(r)
 }
 
 // Command returns the handler of the slash command (with its slash), nil

@@ -130,6 +130,7 @@ func (s *Store) newRiver(o options) error {
 		JobTimeout:           s.dcfg.JobTimeout,
 		RescueStuckJobsAfter: s.dcfg.RescueAfter,
 		FetchPollInterval:    s.dcfg.PollInterval,
+		FetchCooldown:        min(s.dcfg.PollInterval, river.FetchCooldownDefault),
 		Test:                 river.TestConfig{Time: riverTime{now: s.now, stubbed: o.now != nil}},
 	}
 	c, err := river.NewClient(riverpgxv5.New(s.pool), cfg)
@@ -434,3 +435,29 @@ const notificationByIDSQL = `SELECT` + notificationColumns + `
 
 // interface checks
 var _ rivertype.TimeGenerator = riverTime{}
+
+// RecentNotifications returns the newest notifications of a kind (every
+// kind when kind is empty), newest first, at most limit.
+func (s *Store) RecentNotifications(ctx context.Context, kind csbot.NotificationKind, limit int) ([]csbot.Notification, error) {
+	rows, err := s.pool.Query(ctx, `SELECT`+notificationColumns+`
+  FROM notifications
+ WHERE $1 = '' OR kind = $1
+ ORDER BY id DESC
+ LIMIT $2`, kind, limit)
+	if err != nil {
+		return nil, fmt.Errorf("recent notifications: %w", err)
+	}
+	defer rows.Close()
+	var out []csbot.Notification
+	for rows.Next() {
+		n, err := scanNotification(rows)
+		if err != nil {
+			return nil, fmt.Errorf("recent notifications: %w", err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("recent notifications: %w", err)
+	}
+	return out, nil
+}

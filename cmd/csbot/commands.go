@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/csbot/csbot"
+	"github.com/csbot/csbot/notifier"
 	"github.com/csbot/csbot/store"
 )
 
@@ -116,9 +118,28 @@ func (f *importFailure) print(w io.Writer) {
 	fmt.Fprintf(w, "csbot: %s: %d bad %s; nothing was imported\n", f.file, f.err.Total, rows)
 }
 
+// runImport imports one CSV file, all or nothing, and then rescores the
+// book and decides its alerts, as the hourly pass would (--no-score skips
+// that); the bot delivers them.
 func runImport(ctx context.Context, cfg config, log *slog.Logger, args []string, stdout, stderr io.Writer) error {
+	rescore := true
+	if i := slices.Index(args, "--no-score"); i >= 0 {
+		rescore = false
+		args = slices.Delete(slices.Clone(args), i, i+1)
+	}
 	if len(args) != 2 {
-		return usagef("usage: csbot import KIND FILE.csv (kinds: %s)", strings.Join(csbot.ImportKindNames(), ", "))
+		return usagef("usage: csbot import KIND FILE.csv [--no-score] (kinds: %s)", strings.Join(csbot.ImportKindNames(), ", "))
+	}
+	var policy csbot.Policy
+	var loc *time.Location
+	if rescore {
+		var err error
+		if policy, err = loadPolicy(cfg.PolicyFile); err != nil {
+			return err
+		}
+		if loc, err = cfg.location(); err != nil {
+			return err
+		}
 	}
 	kind, err := csbot.LookupImportKind(args[0])
 	if err != nil {
@@ -143,6 +164,19 @@ func runImport(ctx context.Context, cfg config, log *slog.Logger, args []string,
 		return asImportFailure(filepath.Base(args[1]), err)
 	}
 	printImport(stdout, res, time.Since(began))
+	if !rescore {
+		return nil
+	}
+	n, err := notifier.New(notifier.Config{Store: db.Store, Policy: policy, Location: loc, Logger: log})
+	if err != nil {
+		return err
+	}
+	pass, err := n.ScorePass(ctx, time.Now().UTC(), false)
+	if err != nil {
+		return fmt.Errorf("imported, but rescoring failed (the bot's next pass catches up): %w", err)
+	}
+	fmt.Fprintf(stdout, "rescored %d accounts: %d notifications queued%s (the bot delivers them)\n",
+		pass.Scored, len(pass.Notifications), countsText(pass.Counts))
 	return nil
 }
 

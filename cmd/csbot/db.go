@@ -20,7 +20,7 @@ type database struct {
 
 // openDatabase connects to DATABASE_URL, or starts (or joins) the embedded
 // cluster under CSBOT_DATA_DIR, and migrates the schema.
-func openDatabase(ctx context.Context, cfg config, log *slog.Logger) (*database, error) {
+func openDatabase(ctx context.Context, cfg config, log *slog.Logger, opts ...store.Option) (*database, error) {
 	db := &database{}
 	url := cfg.DatabaseURL
 	if url == "" {
@@ -47,7 +47,7 @@ func openDatabase(ctx context.Context, cfg config, log *slog.Logger) (*database,
 	if from != to {
 		log.Info("schema migrated", "from", from, "to", to)
 	}
-	db.Store, err = store.Open(ctx, url, log)
+	db.Store, err = store.Open(ctx, url, log, opts...)
 	if err != nil {
 		db.close()
 		return nil, err

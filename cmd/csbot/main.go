@@ -84,11 +84,13 @@ func commandHelp() []struct{ name, help string } {
 	return []struct{ name, help string }{
 		{"(none)", "run the bot; with DATABASE_URL unset, on the embedded database (the demo portfolio is loaded on first run)"},
 		{"migrate", "bring the database schema up to date"},
-		{"import KIND FILE.csv", "import a CSV file, all or nothing; kinds: users, accounts, contacts, renewals, usage, tickets, nps, invoices, outages, touchpoints"},
+		{"import KIND FILE.csv [--no-score]", "import a CSV file, all or nothing, then rescore the book and queue the alerts it raises; kinds: users, accounts, contacts, renewals, usage, tickets, nps, invoices, outages, touchpoints"},
 		{"demo [--accounts N] [--seed S] [--backfill 35d] [--out DIR]", "load a deterministic demo portfolio and score it (with daily snapshots of the days before, for trends), or write its CSV files to DIR"},
 		{"score [--at DATE] [--backfill 90d]", "compute every account's health score and risk signals and store the daily snapshot (and those of the days before)"},
 		{"policy", "print the policy in force (defaults + CSBOT_POLICY_FILE) as YAML, a starting point for a policy file"},
 		{"try '/health acme' [--as U123] [--channel C123] [--json]", "run a slash command against the database without Slack, through the same handlers, and print the reply"},
+		{"notify --once [--at TIME] [--dry-run]", "run one pass of every schedule (scores and alerts, renewal reminders) as at TIME, deliver what is due and exit; --dry-run prints what would be sent"},
+		{"digest --preview @MANAGER [--at TIME] [--json]", "print a manager's weekly at-risk digest as it would be sent, without sending it"},
 		{"summary", "print a summary of the book: accounts by tier and band, ARR, renewals in the next 90 days"},
 	}
 }
@@ -126,6 +128,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runPolicy(ctx, cfg, rest, stdout)
 	case "try":
 		err = runTry(ctx, cfg, log, rest, stdout)
+	case "notify":
+		err = runNotify(ctx, cfg, log, rest, stdout)
+	case "digest":
+		err = runDigest(ctx, cfg, log, rest, stdout)
 	default:
 		if strings.HasPrefix(cmd, "-") {
 			err = usagef("unknown flag %q; run csbot --help", cmd)

@@ -192,7 +192,7 @@ func TestRunPolicyUsage(t *testing.T) {
 
 	bad := writePolicyFile(t, "policy.yaml", "signal_rearm_days: -1\n")
 	err = runPolicy(context.Background(), config{PolicyFile: bad}, nil, &out)
-	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "signal_rearm_days: must be >= 0, got -1 (line 1)") {
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "signal_rearm_days: must be >= 1, got -1 (line 1)") {
 		t.Errorf("runPolicy with an invalid file = %v, want a usageError naming signal_rearm_days", err)
 	}
 	if out.Len() != 0 {

@@ -8,6 +8,9 @@ import (
 
 	"github.com/csbot/csbot"
 	"github.com/csbot/csbot/bot"
+	"github.com/csbot/csbot/notifier"
+	"github.com/csbot/csbot/store"
+	"github.com/slack-go/slack"
 )
 
 // runSlack runs the bot on Slack (or on whatever SLACK_API_URL points at)
@@ -21,16 +24,48 @@ func runSlack(ctx context.Context, cfg config, log *slog.Logger, db *database, p
 		}
 		return usagef("%s is not set: set both SLACK_BOT_TOKEN (xoxb-) and SLACK_APP_TOKEN (xapp-), or neither", missing)
 	}
-	rt, poster, err := wireSlack(cfg, log, db, policy)
+	loc, err := cfg.location()
 	if err != nil {
 		return err
 	}
+	rt, poster, api, err := wireSlack(cfg, log, db, policy)
+	if err != nil {
+		return err
+	}
+	n, err := notifier.New(notifier.Config{Store: db.Store, Policy: policy, Location: loc, Logger: log,
+		Slack: notifier.SlackClient{Poster: poster, Guard: rt.Guard(), API: api}})
+	if err != nil {
+		return err
+	}
+	n.Register(rt, db.Store)
+	elector := db.NewElector(schedulerLockKey, store.ElectorOptions{Logger: log})
+	defer elector.Close(context.WithoutCancel(ctx)) //nolint:errcheck // closing the connection releases the lock
+	sched, err := n.Schedule(notifier.SchedulerOptions{Elector: elector})
+	if err != nil {
+		return err
+	}
+
+	// Stop in reverse: the Socket Mode link and the scheduler, then
+	// delivery (attempts in flight finish), then the poster they post
+	// through.
 	pctx, stopPoster := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopPoster()
 	posterDone := make(chan error, 1)
 	go func() { posterDone <- poster.Run(pctx) }()
+	dctx, stopDelivery := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopDelivery()
+	deliveryDone := make(chan error, 1)
+	go func() { deliveryDone <- db.RunDelivery(dctx, n.Deliver) }()
+	sched.Start()
 	log.Info("connecting to Slack over Socket Mode", "api", cfg.SlackAPIURL)
 	err = rt.Run(ctx)
+	if serr := sched.Shutdown(); serr != nil {
+		log.Warn("scheduler did not stop cleanly", "err", serr)
+	}
+	stopDelivery()
+	if derr := <-deliveryDone; derr != nil {
+		log.Warn("delivery did not stop cleanly", "err", derr)
+	}
 	stopPoster()
 	<-posterDone
 	var te *bot.TokenError
@@ -43,20 +78,20 @@ func runSlack(ctx context.Context, cfg config, log *slog.Logger, db *database, p
 	return nil
 }
 
-// wireSlack builds the Slack runtime with every handler csbot has, and the
-// poster it sends through.
-func wireSlack(cfg config, log *slog.Logger, db *database, policy csbot.Policy) (*bot.Runtime, *bot.Poster, error) {
+// wireSlack builds the Slack runtime with every handler csbot has, the
+// poster it sends through and the Web API client.
+func wireSlack(cfg config, log *slog.Logger, db *database, policy csbot.Policy) (*bot.Runtime, *bot.Poster, *slack.Client, error) {
 	api := bot.NewClient(cfg.BotToken, cfg.AppToken, cfg.SlackAPIURL)
 	poster := bot.NewPoster(api, bot.PosterOptions{Logger: log})
 	rt, err := bot.New(api, bot.Config{BotToken: cfg.BotToken, AppToken: cfg.AppToken, Logger: log,
 		Sender: poster, Deliveries: db.Store, Users: db.Store})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cmds, err := newCommands(cfg, policy, db, rt.Guard(), log)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cmds.Register(rt)
-	return rt, poster, nil
+	return rt, poster, api, nil
 }

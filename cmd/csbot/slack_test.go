@@ -18,7 +18,7 @@ import (
 func TestWiredHandlersCoverTheManifest(t *testing.T) {
 	cfg := config{BotToken: "xoxb-test", AppToken: "xapp-test", SlackAPIURL: "http://127.0.0.1:9/api/",
 		Timezone: "UTC", FiscalStart: 1}
-	rt, _, err := wireSlack(cfg, slog.New(slog.DiscardHandler), &database{}, csbot.DefaultPolicy())
+	rt, _, _, err := wireSlack(cfg, slog.New(slog.DiscardHandler), &database{}, csbot.DefaultPolicy())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -100,3 +100,19 @@ func (s SignalSeverity) Emoji() string {
 	}
 	return "🔹"
 }
+
+// DaysText says how far a day is, given the signed number of days from
+// today: "today", "tomorrow", "in 12 days", "yesterday", "5 days ago".
+func DaysText(n int) string {
+	switch {
+	case n == 0:
+		return "today"
+	case n == 1:
+		return "tomorrow"
+	case n == -1:
+		return "yesterday"
+	case n > 1:
+		return "in " + strconv.Itoa(n) + " days"
+	}
+	return strconv.Itoa(-n) + " days ago"
+}

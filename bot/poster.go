@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"net/http"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/csbot/csbot"
 	"github.com/slack-go/slack"
 )
 
@@ -909,16 +909,9 @@ func canonicalJSON(v map[string]any) ([]byte, error) {
 	return json.Marshal(generic)
 }
 
-// backoff returns the wait before attempt n+1 after n failed attempts:
-// equal jitter over an exponential step.
+// backoff returns the wait before attempt n+1 after n failed attempts.
 func (p *Poster) backoff(n int) time.Duration {
-	d := p.o.BackoffBase
-	for i := 1; i < n && d < p.o.BackoffMax; i++ {
-		d *= 2
-	}
-	d = min(d, p.o.BackoffMax)
-	half := d / 2
-	return half + rand.N(d-half+1)
+	return csbot.Backoff(n, p.o.BackoffBase, p.o.BackoffMax)
 }
 
 // haltLocked stops all posting after Slack refused the token: it logs once

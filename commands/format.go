@@ -1,9 +1,9 @@
 package commands
 
 import (
-	"fmt"
 	"time"
 
+	"github.com/csbot/csbot"
 	"github.com/csbot/csbot/bot"
 )
 
@@ -34,20 +34,7 @@ func (c *Commands) location(a bot.Actor) *time.Location {
 
 // daysLeft says how far date is from today, both dates at midnight UTC:
 // "today", "tomorrow", "in 12 days", "yesterday", "5 days ago".
-func daysLeft(today, date time.Time) string {
-	n := int(date.Sub(today).Hours() / 24)
-	switch {
-	case n == 0:
-		return "today"
-	case n == 1:
-		return "tomorrow"
-	case n == -1:
-		return "yesterday"
-	case n > 1:
-		return fmt.Sprintf("in %d days", n)
-	}
-	return fmt.Sprintf("%d days ago", -n)
-}
+func daysLeft(today, date time.Time) string { return csbot.DaysText(dayCount(today, date)) }
 
 // dayCount is the signed number of days from today to date.
 func dayCount(today, date time.Time) int { return int(date.Sub(today).Hours() / 24) }

@@ -139,7 +139,7 @@ func renderAlert(nt csbot.Notification, m csbot.AlertMessage, st map[int64]csbot
 		facts = append(facts, "⚪ Not scored yet")
 	}
 	if r := m.Renewal; r != nil {
-		f := fmt.Sprintf("📅 Renewal %s (%s), %s at stake", shortDay(r.Date, time.UTC), daysWord(r.DaysLeft), r.ARR.String())
+		f := fmt.Sprintf("📅 Renewal %s (%s), %s at stake", shortDay(r.Date, time.UTC), csbot.DaysText(r.DaysLeft), r.ARR.String())
 		if r.AutoRenew {
 			f += ", auto-renews"
 		}
@@ -233,7 +233,7 @@ func renderReminder(nt csbot.Notification, m csbot.ReminderMessage, now time.Tim
 		y, mo, d := now.UTC().Date()
 		rem.DaysLeft = int(r.Date.Sub(time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)).Hours() / 24)
 	}
-	head := fmt.Sprintf("📅 *Renewal %s: %s*  ·  %s ARR on %s", daysWord(rem.DaysLeft),
+	head := fmt.Sprintf("📅 *Renewal %s: %s*  ·  %s ARR on %s", csbot.DaysText(rem.DaysLeft),
 		bot.Escape(bot.Truncate(a.Name, 80)), r.ARR.String(), shortDay(r.Date, time.UTC))
 	if r.AutoRenew {
 		head += "  ·  auto-renews"
@@ -298,7 +298,7 @@ func renderReminder(nt csbot.Notification, m csbot.ReminderMessage, now time.Tim
 		slack.NewButtonBlockElement(ActionRenewalDone, strconv.FormatInt(r.ID, 10), plain("Record the outcome")).WithStyle(slack.StylePrimary),
 		slack.NewButtonBlockElement(ActionRemindLater, id, plain("Snooze this reminder")),
 		slack.NewButtonBlockElement(ActionOpenHealth, strconv.FormatInt(a.ID, 10), plain("Open health"))))
-	text := fmt.Sprintf("Renewal %s: %s, %s ARR on %s", daysWord(rem.DaysLeft), bot.Escape(a.Name), r.ARR.String(),
+	text := fmt.Sprintf("Renewal %s: %s, %s ARR on %s", csbot.DaysText(rem.DaysLeft), bot.Escape(a.Name), r.ARR.String(),
 		shortDay(r.Date, time.UTC))
 	return bot.Message{Text: text, Blocks: blocks}
 }
@@ -327,22 +327,6 @@ func shortDay(t time.Time, loc *time.Location) string {
 		return "an unknown date"
 	}
 	return t.In(loc).Format("Jan 2, 2006")
-}
-
-// daysWord says how far a day is: "today", "tomorrow", "in 30 days",
-// "3 days ago".
-func daysWord(n int) string {
-	switch {
-	case n == 0:
-		return "today"
-	case n == 1:
-		return "tomorrow"
-	case n == -1:
-		return "yesterday"
-	case n > 1:
-		return fmt.Sprintf("in %d days", n)
-	}
-	return fmt.Sprintf("%d days ago", -n)
 }
 
 func plural(n int, one, many string) string {

@@ -70,7 +70,7 @@ func RenderDigest(m csbot.DigestMessage, loc *time.Location) bot.Message {
 			pick(d.Account)
 			when := ""
 			if r := d.Renewal; r != nil {
-				when = fmt.Sprintf(" · renews %s (%s)", daysWord(r.DaysLeft), shortDay(r.Date, time.UTC))
+				when = fmt.Sprintf(" · renews %s (%s)", csbot.DaysText(r.DaysLeft), shortDay(r.Date, time.UTC))
 			}
 			lines = append(lines, fmt.Sprintf("%s %s · %s%s%s", d.Health.Band.Emoji(), accountName(d.Account),
 				d.Account.ARR.Short(), when, csmOf(d.Account)))

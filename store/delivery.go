@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
@@ -200,19 +199,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 
 // NextRetry returns when a failed attempt is tried again.
 func (w *deliverWorker) NextRetry(job *river.Job[deliverArgs]) time.Time {
-	return w.s.now().Add(backoff(job.Attempt, w.s.dcfg.RetryBase, w.s.dcfg.RetryMax))
-}
-
-// backoff is the wait after n failed attempts: equal jitter over an
-// exponential step.
-func backoff(n int, base, most time.Duration) time.Duration {
-	d := base
-	for i := 1; i < n && d < most; i++ {
-		d *= 2
-	}
-	d = min(d, most)
-	half := d / 2
-	return half + rand.N(d-half+1)
+	return w.s.now().Add(csbot.Backoff(job.Attempt, w.s.dcfg.RetryBase, w.s.dcfg.RetryMax))
 }
 
 // errNotificationMissing: a job whose notification row is gone (its

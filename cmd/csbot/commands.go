@@ -208,14 +208,8 @@ func runDemo(ctx context.Context, cfg config, log *slog.Logger, args []string, s
 	seed := fs.Uint64("seed", 1, "random seed; the same seed gives the same portfolio")
 	out := fs.String("out", "", "write the CSV files to this directory instead of loading them")
 	backfill := fs.String("backfill", strconv.Itoa(demoBackfillDays)+"d", "score the portfolio for this many days before today too, so trends exist")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usagef("demo: %v", err)
-	}
-	if fs.NArg() > 0 {
-		return usagef("demo: unexpected argument %q", fs.Arg(0))
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
 	}
 	if *accounts < 1 || *accounts > 100_000 {
 		return usagef("demo: --accounts must be between 1 and 100000")

@@ -21,7 +21,7 @@ func runDigest(ctx context.Context, cfg config, log *slog.Logger, args []string,
 	fs := flag.NewFlagSet("digest", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	preview := fs.Bool("preview", false, "print the digest; nothing is sent")
-	atFlag := fs.String("at", "", "as at this RFC 3339 time or date (default now)")
+	atValue := fs.String("at", "", "as at this RFC 3339 time or date (default now)")
 	asJSON := fs.Bool("json", false, "print the digest's data and Block Kit as JSON")
 	// The manager may come before or after the flags.
 	var manager string
@@ -55,13 +55,9 @@ func runDigest(ctx context.Context, cfg config, log *slog.Logger, args []string,
 	if err != nil {
 		return err
 	}
-	at := time.Now().UTC()
-	if *atFlag != "" {
-		t, err := csbot.ParseTimestamp(*atFlag)
-		if err != nil {
-			return usagef("digest: --at %q: %v", *atFlag, err)
-		}
-		at = t
+	at, err := atFlag(fs, *atValue)
+	if err != nil {
+		return err
 	}
 	db, err := openDatabase(ctx, cfg, log)
 	if err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/csbot/csbot"
 	"github.com/csbot/csbot/bot"
 	"github.com/csbot/csbot/notifier"
 	"github.com/csbot/csbot/store"
@@ -27,17 +25,11 @@ func runNotify(ctx context.Context, cfg config, log *slog.Logger, args []string,
 	fs := flag.NewFlagSet("notify", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	once := fs.Bool("once", false, "run one pass of every schedule, deliver what is due, and exit")
-	atFlag := fs.String("at", "", "the moment of the pass, an RFC 3339 time or a date (default now)")
+	atValue := fs.String("at", "", "the moment of the pass, an RFC 3339 time or a date (default now)")
 	dryRun := fs.Bool("dry-run", false, "print what would be sent; record and send nothing")
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up delivering after this long")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usagef("notify: %v", err)
-	}
-	if fs.NArg() > 0 {
-		return usagef("notify: unexpected argument %q", fs.Arg(0))
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
 	}
 	if !*once {
 		return usagef("notify: only --once is supported: the bot itself (csbot with no command) runs the schedules")
@@ -50,13 +42,9 @@ func runNotify(ctx context.Context, cfg config, log *slog.Logger, args []string,
 	if err != nil {
 		return err
 	}
-	at := time.Now().UTC()
-	if *atFlag != "" {
-		t, err := csbot.ParseTimestamp(*atFlag)
-		if err != nil {
-			return usagef("notify: --at %q: %v", *atFlag, err)
-		}
-		at = t
+	at, err := atFlag(fs, *atValue)
+	if err != nil {
+		return err
 	}
 	if !*dryRun && (cfg.BotToken == "" || cfg.AppToken == "") {
 		return usagef("notify: set SLACK_BOT_TOKEN and SLACK_APP_TOKEN to send, or pass --dry-run to see what would be sent")

@@ -21,24 +21,14 @@ import (
 func runScore(ctx context.Context, cfg config, log *slog.Logger, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("score", flag.ContinueOnError)
 	fs.SetOutput(stdout)
-	atFlag := fs.String("at", "", "score as of this date or RFC 3339 time (default now)")
+	atValue := fs.String("at", "", "score as of this date or RFC 3339 time (default now)")
 	backfill := fs.String("backfill", "", "also write daily snapshots for this many days before, e.g. 90d")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return usagef("score: %v", err)
+	if help, err := parseFlags(fs, args); help || err != nil {
+		return err
 	}
-	if fs.NArg() > 0 {
-		return usagef("score: unexpected argument %q", fs.Arg(0))
-	}
-	at := time.Now().UTC()
-	if *atFlag != "" {
-		t, err := csbot.ParseTimestamp(*atFlag)
-		if err != nil {
-			return usagef("score: --at %q: %v", *atFlag, err)
-		}
-		at = t
+	at, err := atFlag(fs, *atValue)
+	if err != nil {
+		return err
 	}
 	days, err := parseDays(*backfill)
 	if err != nil {

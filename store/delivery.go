@@ -149,6 +149,9 @@ func (s *Store) RunDelivery(ctx context.Context, h csbot.DeliveryHandler) error 
 	}
 	defer s.handler.Store(nil)
 	if err := s.river.Start(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return fmt.Errorf("start delivery: %w", err)
 	}
 	<-ctx.Done()

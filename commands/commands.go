@@ -63,6 +63,11 @@ type Store interface {
 	// longer open.
 	RecordRenewalOutcome(ctx context.Context, renewalID int64, status csbot.RenewalStatus, arr *csbot.Cents,
 		reason, by string, at time.Time) (csbot.Renewal, error)
+	// NotifyPrefs returns the user's alert routes, or csbot.ErrNotFound.
+	NotifyPrefs(ctx context.Context, slackID string) (csbot.NotifyPrefs, error)
+	// SetNotifyPrefs replaces the user's alert routes (and records it in
+	// the audit log); csbot.ErrNotFound when csbot does not know the user.
+	SetNotifyPrefs(ctx context.Context, slackID string, p csbot.NotifyPrefs) error
 }
 
 // Channels tells what Slack says of a channel. *bot.Guard satisfies it;
@@ -148,6 +153,7 @@ func (c *Commands) Register(r Registrar) {
 	c.registerRenewals(r)
 	c.registerTouchpoint(r)
 	c.registerOutcome(r)
+	c.registerSettings(r)
 }
 
 // Command returns the handler of the slash command (with its slash), nil

@@ -19,6 +19,7 @@ const healthUsage = "*/health* shows an account's health: score, what pulls it d
 	"• `/health @dana`: Dana's portfolio\n" +
 	"• `/health #acme-corp`: the account linked to that channel\n" +
 	"• `/health link acme`: link this channel to Acme, for its alerts and reminders (CSMs, managers, admins)\n" +
+	"• `/health settings`: choose where each kind of alert reaches you: account channel, direct message, weekly digest or off\n" +
 	"• `/health help`: this help"
 
 // health answers /health.
@@ -36,6 +37,8 @@ func (c *Commands) health(ctx context.Context, req bot.CommandRequest) (bot.Repl
 		return usage(healthUsage), nil
 	case first.keyword("link"):
 		return c.link(ctx, req.Request, args[1:])
+	case len(args) == 1 && first.keyword("settings"):
+		return c.settings(ctx, req.Request)
 	}
 	public := false
 	if last := args[len(args)-1]; last.keyword("public") {

@@ -43,10 +43,13 @@ const (
 	AlertSnoozed      AlertState = "snoozed"
 	AlertEscalated    AlertState = "escalated" // open, and sent to the manager
 	AlertResolved     AlertState = "resolved"
+	// AlertSuperseded: a worse alert of the same signal replaced it.
+	AlertSuperseded AlertState = "superseded"
 )
 
-// Live reports whether the alert still stands: not resolved.
-func (s AlertState) Live() bool { return s != AlertResolved && s != "" }
+// Live reports whether the alert still stands: not resolved nor
+// superseded.
+func (s AlertState) Live() bool { return s != AlertResolved && s != AlertSuperseded && s != "" }
 
 // FamilyState is what the notifier remembers of a signal family.
 type FamilyState struct {

@@ -48,6 +48,9 @@ var (
 	// ErrUnavailable: rate limits, 5xx answers or network errors lasted
 	// through every attempt. Try again later.
 	ErrUnavailable = errors.New("slack unavailable")
+	// ErrHistoryTooLong: FindPosted could not search back far enough to
+	// tell whether a message was posted.
+	ErrHistoryTooLong = errors.New("channel history too long to search")
 	// ErrPosterClosed: the poster's Run has ended.
 	ErrPosterClosed = errors.New("poster stopped")
 )
@@ -795,9 +798,13 @@ func (p *Poster) call(ctx context.Context, j *postJob) (string, error) {
 	if j.ambiguous && m.Metadata != nil && m.ThreadTS == "" {
 		ts, err := p.FindPosted(ctx, m.Channel, *m.Metadata, j.firstAt)
 		if err != nil {
-			p.log.Warn("cannot check channel history before posting again; may post twice",
+			// Not knowing is no licence to post a second copy: the send
+			// fails (or is retried) and the caller decides.
+			p.log.Warn("cannot check channel history before posting again; not posting",
 				"channel", m.Channel, "event_type", m.Metadata.EventType, "err", err)
-		} else if ts != "" {
+			return "", err
+		}
+		if ts != "" {
 			p.log.Info("message found in channel history; not posting again",
 				"channel", m.Channel, "event_type", m.Metadata.EventType, "ts", ts)
 			return ts, nil
@@ -826,8 +833,8 @@ const (
 //
 // It reads conversations.history (the channels:history and groups:history
 // scopes) from the newest message back to a minute before since, at most 5
-// pages of 200 messages: a message further back in a busier channel counts
-// as not posted (and a warning is logged). Thread replies are not in the
+// pages of 200 messages: past that it returns ErrHistoryTooLong rather than
+// risk a second copy. Thread replies are not in the
 // channel's history and are never found. A zero since reads the newest
 // messages with no lower bound.
 //
@@ -874,9 +881,7 @@ func (p *Poster) FindPosted(ctx context.Context, channel string, md slack.SlackM
 			return "", nil
 		}
 		if page == findMaxPages {
-			p.log.Warn("channel history too long to search; taking the message as not posted",
-				"channel", channel, "event_type", md.EventType, "messages_read", page*findPageSize)
-			return "", nil
+			return "", fmt.Errorf("%s in %s: %w (%d messages read)", method, channel, ErrHistoryTooLong, page*findPageSize)
 		}
 		params.Cursor = next
 	}
@@ -950,6 +955,9 @@ type postFailure struct {
 
 // classifyPostErr sorts a slack-go error.
 func classifyPostErr(err error) postFailure {
+	if errors.Is(err, ErrHistoryTooLong) {
+		return postFailure{code: "history_too_long"}
+	}
 	if rl, ok := errors.AsType[*slack.RateLimitedError](err); ok {
 		return postFailure{code: "ratelimited", retry: true, rateLimited: true, retryAfter: rl.RetryAfter}
 	}

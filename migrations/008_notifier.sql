@@ -38,6 +38,11 @@ CREATE TABLE alert_snoozes (
     PRIMARY KEY (account_id, kind)
 );
 
+-- A worse alert of the same signal supersedes the one before it.
+ALTER TABLE alerts DROP CONSTRAINT alerts_state_check;
+ALTER TABLE alerts ADD CONSTRAINT alerts_state_check
+    CHECK (state IN ('open', 'acknowledged', 'snoozed', 'escalated', 'resolved', 'superseded'));
+
 ALTER TABLE alerts
     ADD COLUMN family          text,
     ADD COLUMN episode         integer,
@@ -71,11 +76,7 @@ CREATE INDEX notifications_fallback_of_idx ON notifications (fallback_of);
 CREATE INDEX notifications_message_idx ON notifications (slack_channel, slack_ts);
 CREATE INDEX notifications_kind_account_idx ON notifications (account_id, kind, created_at);
 
--- The DM channel of each user, once opened.
-ALTER TABLE users ADD COLUMN dm_channel_id text;
-
 ---- create above / drop below ----
-ALTER TABLE users DROP COLUMN dm_channel_id;
 ALTER TABLE notifications
     DROP COLUMN fallback_user,
     DROP COLUMN fallback_of,
@@ -95,6 +96,9 @@ ALTER TABLE alerts
     DROP COLUMN resolved_at,
     DROP COLUMN ack_reminded_at,
     DROP COLUMN routed;
+ALTER TABLE alerts DROP CONSTRAINT alerts_state_check;
+ALTER TABLE alerts ADD CONSTRAINT alerts_state_check
+    CHECK (state IN ('open', 'acknowledged', 'snoozed', 'escalated', 'resolved'));
 DROP TABLE alert_snoozes;
 DROP TABLE signal_families;
 DROP TABLE watched_accounts;

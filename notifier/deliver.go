@@ -115,9 +115,36 @@ func (n *Notifier) Deliver(ctx context.Context, d csbot.Delivery) csbot.Delivery
 	}
 	msg, err := n.render(ctx, nt)
 	if err != nil {
+		return renderFailure(err)
+	}
+	res := n.post(ctx, d, msg)
+	if d.Final && res.Fallback == nil && (res.Status == csbot.DeliveryRetry || res.Status == csbot.DeliveryUnknown) {
+		// Out of attempts: the CSM hears of it rather than nobody.
+		note := "csbot could not post this in %s in time, so it came to you."
+		if res.Status == csbot.DeliveryUnknown {
+			note = "csbot could not confirm this reached %s, so it came to you too."
+		}
+		if fb := n.refused(nt, res.Reason, fmt.Sprintf(note, bot.ChannelMention(nt.Channel))).Fallback; fb != nil {
+			res.Fallback = fb
+		}
+	}
+	return res
+}
+
+// renderFailure is the result of a message that could not be rendered: a
+// payload that cannot be read never will be; anything else (the database
+// unreachable) may work next time.
+func renderFailure(err error) csbot.DeliveryResult {
+	if errors.Is(err, errBadPayload) {
 		return csbot.DeliveryResult{Status: csbot.DeliverySkipped, Reason: "cannot render: " + err.Error()}
 	}
+	return csbot.DeliveryResult{Status: csbot.DeliveryRetry, Reason: "cannot render: " + err.Error()}
+}
 
+// post delivers the rendered message of d.
+func (n *Notifier) post(ctx context.Context, d csbot.Delivery, msg bot.Message) csbot.DeliveryResult {
+	nt := d.Notification
+	var err error
 	channel := nt.Channel
 	if channel == "" {
 		channel, err = n.openDM(ctx, nt.User)
@@ -241,16 +268,20 @@ func (n *Notifier) deliverUpdate(ctx context.Context, nt csbot.Notification) csb
 		return csbot.DeliveryResult{Status: csbot.DeliverySkipped, Reason: "bad payload: " + err.Error()}
 	}
 	orig, err := n.cfg.Store.PostedAs(ctx, up.Notification)
-	if errors.Is(err, csbot.ErrNotFound) {
-		// Not posted (yet): when it is, it shows the alert as it stands.
-		return csbot.DeliveryResult{Status: csbot.DeliverySkipped, Reason: "the alert message was not posted; nothing to update"}
-	}
-	if err != nil {
+	switch {
+	case errors.Is(err, csbot.ErrNotFound):
+		return csbot.DeliveryResult{Status: csbot.DeliverySkipped, Reason: "the alert message was never posted; nothing to update"}
+	case errors.Is(err, csbot.ErrNotYet):
+		// Still on its way (or its outcome unknown): update it once it
+		// is there, since a render made before this change may be what
+		// gets posted.
+		return csbot.DeliveryResult{Status: csbot.DeliveryRetry, Reason: "the alert message is not posted yet"}
+	case err != nil:
 		return csbot.DeliveryResult{Status: csbot.DeliveryRetry, Reason: err.Error()}
 	}
 	msg, err := n.render(ctx, orig)
 	if err != nil {
-		return csbot.DeliveryResult{Status: csbot.DeliverySkipped, Reason: "cannot render: " + err.Error()}
+		return renderFailure(err)
 	}
 	msg.Channel, msg.UpdateTS, msg.Priority = orig.SlackChannel, orig.SlackTS, bot.PriorityBackground
 	if _, err := n.cfg.Slack.Send(ctx, msg); err != nil {

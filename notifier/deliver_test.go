@@ -12,6 +12,7 @@ import (
 	"github.com/csbot/csbot/bot"
 	"github.com/csbot/csbot/bot/slacktest"
 	"github.com/csbot/csbot/store"
+	"github.com/jackc/pgx/v5"
 )
 
 // only returns the one notification of ns, failing the test otherwise.
@@ -230,5 +231,72 @@ func TestResolvedSignalUpdatesTheMessageInPlace(t *testing.T) {
 	}
 	if strings.Contains(string(m.Blocks), "alert_ack") {
 		t.Error("a resolved alert still offers Acknowledge")
+	}
+}
+
+func TestUncertainAttemptIsNeverRetriedBlind(t *testing.T) {
+	// Attempt 1 posts and dies before recording; the attempts after it
+	// cannot even check the channel (conversations.info fails). The row
+	// must stay uncertain, so that whichever attempt next gets through
+	// looks in the history rather than posting a second copy.
+	var crashes atomic.Int32
+	var fx *fixture
+	f := newFixture(t, fixtureOptions{delivery: store.DeliveryConfig{
+		AfterHandler: func(ctx context.Context, d csbot.Delivery, r csbot.DeliveryResult) error {
+			if r.Status == csbot.DeliverySent && crashes.Add(1) == 1 {
+				fx.srv.FailNext("conversations.info", 3, slacktest.Fault{Status: 503})
+				fx.clock.Advance(2 * bot.ChannelRecheck) // the guard asks Slack again
+				return errors.New("replica died between posting and recording")
+			}
+			return nil
+		},
+	}})
+	fx = f
+	n := only(t, f.record([]csbot.Signal{
+		f.signal("A-OPEN", csbot.SignalUsageDrop, csbot.SignalCritical, "-50%", "usage down 55%"),
+	}, true))
+	f.waitDelivered()
+
+	if got := keyed(f.srv.Messages("C0OPEN"), n.Key); len(got) != 1 {
+		t.Fatalf("C0OPEN has %d messages with key %s, want exactly 1", len(got), n.Key)
+	}
+	got := f.notification(n.ID)
+	if got.State != csbot.NotificationSent || got.Attempts < 5 {
+		t.Fatalf("notification is %s after %d attempts, want sent after the 3 failed checks", got.State, got.Attempts)
+	}
+	if len(f.srv.Calls("conversations.history")) == 0 {
+		t.Error("the history was never searched")
+	}
+}
+
+func TestNotificationWhoseJobIsLostIsRequeued(t *testing.T) {
+	f := newFixture(t, fixtureOptions{noRun: true})
+	n := only(t, f.record([]csbot.Signal{
+		f.signal("A-OPEN", csbot.SignalTicketSpike, csbot.SignalWarning, ">10", "12 tickets"),
+	}, true))
+	conn, err := pgx.Connect(f.ctx, f.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(f.ctx)
+	if tag, err := conn.Exec(f.ctx, `DELETE FROM river_job WHERE kind = 'csbot_deliver'`); err != nil || tag.RowsAffected() != 1 {
+		t.Fatalf("deleting the job: %v (%d rows)", err, tag.RowsAffected())
+	}
+	f.runDelivery(f.db, f.n)
+
+	// Too recent to be an orphan: a job may be on its way.
+	if requeued, _, err := f.db.RequeueOrphans(f.ctx, f.clock.Now()); err != nil || requeued != 0 {
+		t.Fatalf("RequeueOrphans at once = %d, %v; want 0", requeued, err)
+	}
+	f.clock.Advance(time.Hour)
+	if requeued, failed, err := f.db.RequeueOrphans(f.ctx, f.clock.Now()); err != nil || requeued != 1 || failed != 0 {
+		t.Fatalf("RequeueOrphans an hour later = %d requeued, %d failed, %v; want 1 requeued", requeued, failed, err)
+	}
+	f.waitDelivered()
+	if got := keyed(f.srv.Messages("C0OPEN"), n.Key); len(got) != 1 {
+		t.Fatalf("C0OPEN has %d messages with key %s, want 1", len(got), n.Key)
+	}
+	if requeued, _, _ := f.db.RequeueOrphans(f.ctx, f.clock.Now().Add(time.Hour)); requeued != 0 {
+		t.Errorf("a delivered notification was requeued")
 	}
 }

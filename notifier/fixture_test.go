@@ -135,7 +135,7 @@ func (f *fixture) openStore(dc store.DeliveryConfig) *store.Store {
 	if dc.Workers == 0 {
 		dc.Workers = 8
 	}
-	s, err := store.Open(f.ctx, f.url, nil, store.WithClock(f.clock.Now), store.WithDelivery(dc))
+	s, err := store.Open(f.ctx, f.url, nil, store.WithClock(f.clock.Now), store.WithQueueClock(f.clock.Now), store.WithDelivery(dc))
 	if err != nil {
 		f.t.Fatal(err)
 	}

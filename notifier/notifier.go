@@ -33,6 +33,9 @@ type Store interface {
 	QueueEscalations(ctx context.Context, run csbot.DueRun) (csbot.RunResult, error)
 	QueueOutageNotices(ctx context.Context, run csbot.DueRun) (csbot.RunResult, error)
 	PendingNotifications(ctx context.Context, at time.Time) (int, error)
+	// RequeueOrphans gives notifications whose delivery job is gone a new
+	// one (see store.RequeueOrphans).
+	RequeueOrphans(ctx context.Context, now time.Time) (requeued, failed int, err error)
 	// Notification returns a notification by id (csbot.ErrNotFound when
 	// there is none).
 	Notification(ctx context.Context, id int64) (csbot.Notification, error)
@@ -133,7 +136,9 @@ func (n *Notifier) ScorePass(ctx context.Context, now time.Time, dryRun bool) (P
 // digests at the digest hour in each manager's, escalations of alerts
 // nobody acknowledged in time, reminders of acknowledged alerts still
 // open, and outage notices. Everything due by now and not yet written is
-// written once, however long csbot was down.
+// written once, however long csbot was down. It also requeues the
+// delivery of any notification whose job was lost, so none is left
+// behind.
 func (n *Notifier) DuePass(ctx context.Context, now time.Time, dryRun bool) (PassResult, error) {
 	began := time.Now()
 	out := PassResult{Pass: "due", At: now, Counts: map[string]int{}}
@@ -148,6 +153,13 @@ func (n *Notifier) DuePass(ctx context.Context, now time.Time, dryRun bool) (Pas
 		{"digests", func() (csbot.RunResult, error) { return n.cfg.Store.QueueDigests(ctx, run) }},
 		{"escalations", func() (csbot.RunResult, error) { return n.cfg.Store.QueueEscalations(ctx, run) }},
 		{"outages", func() (csbot.RunResult, error) { return n.cfg.Store.QueueOutageNotices(ctx, run) }},
+		{"orphans", func() (csbot.RunResult, error) {
+			if dryRun {
+				return csbot.RunResult{}, nil
+			}
+			requeued, failed, err := n.cfg.Store.RequeueOrphans(ctx, now)
+			return csbot.RunResult{Counts: map[string]int{"requeued": requeued, "gave_up": failed}}, err
+		}},
 	}
 	var errs []error
 	for _, st := range steps {

@@ -3,6 +3,7 @@ package notifier
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -31,13 +32,16 @@ const (
 // maxItems caps the alerts and accounts one message lists.
 const maxItems = 15
 
+// errBadPayload marks a notification whose message can never be built.
+var errBadPayload = errors.New("unreadable notification payload")
+
 // render builds the message of a notification, without its channel.
 func (n *Notifier) render(ctx context.Context, nt csbot.Notification) (bot.Message, error) {
 	switch nt.Kind {
 	case csbot.NotifyAlert:
 		var m csbot.AlertMessage
 		if err := json.Unmarshal(nt.Payload, &m); err != nil {
-			return bot.Message{}, fmt.Errorf("alert payload: %w", err)
+			return bot.Message{}, fmt.Errorf("%w: alert: %w", errBadPayload, err)
 		}
 		ids := make([]int64, 0, len(m.Items))
 		for _, it := range m.Items {
@@ -51,41 +55,41 @@ func (n *Notifier) render(ctx context.Context, nt csbot.Notification) (bot.Messa
 	case csbot.NotifyBaseline:
 		var m csbot.BaselineMessage
 		if err := json.Unmarshal(nt.Payload, &m); err != nil {
-			return bot.Message{}, fmt.Errorf("baseline payload: %w", err)
+			return bot.Message{}, fmt.Errorf("%w: baseline: %w", errBadPayload, err)
 		}
 		return renderBaseline(nt, m), nil
 	case csbot.NotifyReminder:
 		var m csbot.ReminderMessage
 		if err := json.Unmarshal(nt.Payload, &m); err != nil {
-			return bot.Message{}, fmt.Errorf("reminder payload: %w", err)
+			return bot.Message{}, fmt.Errorf("%w: reminder: %w", errBadPayload, err)
 		}
 		return renderReminder(nt, m, n.cfg.Now()), nil
 	case csbot.NotifyDigest:
 		var m csbot.DigestMessage
 		if err := json.Unmarshal(nt.Payload, &m); err != nil {
-			return bot.Message{}, fmt.Errorf("digest payload: %w", err)
+			return bot.Message{}, fmt.Errorf("%w: digest: %w", errBadPayload, err)
 		}
 		return RenderDigest(m, n.cfg.Location), nil
 	case csbot.NotifyEscalation:
 		var m csbot.EscalationMessage
 		if err := json.Unmarshal(nt.Payload, &m); err != nil {
-			return bot.Message{}, fmt.Errorf("escalation payload: %w", err)
+			return bot.Message{}, fmt.Errorf("%w: escalation: %w", errBadPayload, err)
 		}
 		return renderEscalation(m, n.cfg.Location), nil
 	case csbot.NotifyAckReminder:
 		var m csbot.AckReminderMessage
 		if err := json.Unmarshal(nt.Payload, &m); err != nil {
-			return bot.Message{}, fmt.Errorf("acknowledged-alert reminder payload: %w", err)
+			return bot.Message{}, fmt.Errorf("%w: acknowledged-alert reminder: %w", errBadPayload, err)
 		}
 		return renderAckReminder(m, n.cfg.Location), nil
 	case csbot.NotifyOutage:
 		var m csbot.OutageMessage
 		if err := json.Unmarshal(nt.Payload, &m); err != nil {
-			return bot.Message{}, fmt.Errorf("outage payload: %w", err)
+			return bot.Message{}, fmt.Errorf("%w: outage: %w", errBadPayload, err)
 		}
 		return renderOutage(nt, m), nil
 	}
-	return bot.Message{}, fmt.Errorf("unknown notification kind %q", nt.Kind)
+	return bot.Message{}, fmt.Errorf("%w: unknown notification kind %q", errBadPayload, nt.Kind)
 }
 
 // renderAlert builds an account's alert message: what happened, the
@@ -115,6 +119,8 @@ func renderAlert(nt csbot.Notification, m csbot.AlertMessage, st map[int64]csbot
 		case csbot.AlertResolved:
 			resolved++
 			fmt.Fprintf(&b, "\n      ✔️ _resolved on %s_", shortDay(s.ResolvedAt, loc))
+		case csbot.AlertSuperseded:
+			b.WriteString("\n      ⤴️ _got worse: see the newer alert_")
 		case csbot.AlertSnoozed:
 			fmt.Fprintf(&b, "\n      💤 _snoozed until %s_", shortDay(s.SnoozedUntil, loc))
 		case csbot.AlertAcknowledged:
@@ -225,11 +231,12 @@ func renderBaseline(nt csbot.Notification, m csbot.BaselineMessage) bot.Message 
 	return bot.Message{Text: text, Blocks: blocks}
 }
 
-// renderReminder builds a renewal reminder; the days left are counted
-// from now's date, as a snoozed reminder goes out days after it was made.
+// renderReminder builds a renewal reminder. A snoozed reminder goes out
+// days after it was made, so its days left are counted again from now's
+// date.
 func renderReminder(nt csbot.Notification, m csbot.ReminderMessage, now time.Time) bot.Message {
 	a, r, rem := m.Account, m.Renewal, m.Reminder
-	if !r.Date.IsZero() {
+	if !r.Date.IsZero() && strings.Contains(nt.Key, "/again:") {
 		y, mo, d := now.UTC().Date()
 		rem.DaysLeft = int(r.Date.Sub(time.Date(y, mo, d, 0, 0, 0, 0, time.UTC)).Hours() / 24)
 	}

@@ -40,7 +40,7 @@ func newScheduled(t *testing.T, start time.Time) *scheduled {
 }
 
 func (sc *scheduled) openStore() *store.Store {
-	s, err := store.Open(sc.ctx, sc.url, nil, store.WithClock(sc.clock.Now))
+	s, err := store.Open(sc.ctx, sc.url, nil, store.WithClock(sc.clock.Now), store.WithQueueClock(sc.clock.Now))
 	if err != nil {
 		sc.t.Fatal(err)
 	}

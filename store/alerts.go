@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ SELECT a.id, a.account_id, a.kind
   CROSS JOIN LATERAL jsonb_array_elements(n.payload -> 'items') AS it
   JOIN alerts a ON a.id = (it ->> 'alert_id')::bigint
  WHERE n.id = $1 AND n.kind = 'alert' AND a.state IN ('open', 'escalated', 'acknowledged')
+ ORDER BY a.id
  FOR UPDATE OF a`
 
 // messageAlert is a live alert of a message.
@@ -131,8 +133,8 @@ func audit(ctx context.Context, tx pgx.Tx, at time.Time, actor, action string, a
 // SnoozeReminder puts off a renewal reminder (notification id): the same
 // reminder is sent again at until, once, to the same place, and the
 // snooze is recorded on the reminder with an audit entry. It returns the
-// follow-up notification; snoozing again before then moves nothing and
-// returns the follow-up already planned.
+// follow-up notification. Snoozing again while a follow-up is still to
+// be sent moves that follow-up to until rather than adding another.
 func (s *Store) SnoozeReminder(ctx context.Context, notification int64, by string, at, until time.Time) (csbot.Notification, error) {
 	var out csbot.Notification
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -145,25 +147,41 @@ func (s *Store) SnoozeReminder(ctx context.Context, notification int64, by strin
 		if i := strings.Index(base, "/again:"); i >= 0 {
 			base = base[:i]
 		}
-		follow := orig
-		follow.ID, follow.FallbackOf = 0, 0
-		follow.Key = base + "/again:" + until.UTC().Format(time.DateOnly)
-		follow.NotBefore = until
-		if orig.SlackChannel != "" {
-			follow.Channel = orig.SlackChannel
-			follow.User = ""
-		}
-		n, inserted, err := s.insertNotification(ctx, tx, follow, at)
-		if err != nil {
-			return err
-		}
-		if !inserted {
-			n, err = scanNotification(tx.QueryRow(ctx, `SELECT`+notificationColumns+` FROM notifications WHERE dedupe_key = $1`, follow.Key))
+		// A follow-up still to be sent is moved; its job finds it not due
+		// yet and waits.
+		pending, err := scanNotification(tx.QueryRow(ctx, `SELECT`+notificationColumns+`
+  FROM notifications
+ WHERE dedupe_key LIKE $1 AND kind = 'renewal_reminder' AND state = 'pending' AND attempts = 0
+ ORDER BY id DESC LIMIT 1 FOR UPDATE`, base+"/again:%"))
+		switch {
+		case err == nil:
+			if _, err := tx.Exec(ctx, `UPDATE notifications SET next_attempt_at = $2, updated_at = $3 WHERE id = $1`,
+				pending.ID, until, at); err != nil {
+				return err
+			}
+			pending.NotBefore = until
+			out = pending
+		case errors.Is(err, pgx.ErrNoRows):
+			var sent int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE dedupe_key LIKE $1`, base+"/again:%").Scan(&sent); err != nil {
+				return err
+			}
+			follow := orig
+			follow.ID, follow.FallbackOf = 0, 0
+			follow.Key = fmt.Sprintf("%s/again:%d", base, sent+1)
+			follow.NotBefore = until
+			if orig.SlackChannel != "" {
+				follow.Channel = orig.SlackChannel
+				follow.User = ""
+			}
+			n, _, err := s.insertNotification(ctx, tx, follow, at)
 			if err != nil {
 				return err
 			}
+			out = n
+		default:
+			return err
 		}
-		out = n
 		if _, err := tx.Exec(ctx, `
 UPDATE reminders SET snoozed_until = $2, snoozed_by = $3 WHERE notification_id = $1`, notification, until, by); err != nil {
 			return err

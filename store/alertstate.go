@@ -47,14 +47,15 @@ WITH RECURSIVE chain AS (
 )
 SELECT` + notificationColumns + `
   FROM notifications
- WHERE id IN (SELECT id FROM chain) AND state = 'sent'
- ORDER BY id
+ WHERE id IN (SELECT id FROM chain) AND state IN ('sent', 'pending', 'sending')
+ ORDER BY state = 'sent' DESC, id
  LIMIT 1`
 
 // PostedAs returns the notification that carries the message of
 // notification id: itself once sent, else the sent fallback made from it
 // (a DM to the CSM when the channel refused it), followed down the chain.
-// It returns csbot.ErrNotFound when none was sent.
+// It returns csbot.ErrNotYet while none is sent and one is still to be
+// delivered, and csbot.ErrNotFound when none was sent nor will be.
 func (s *Store) PostedAs(ctx context.Context, id int64) (csbot.Notification, error) {
 	n, err := scanNotification(s.pool.QueryRow(ctx, postedAsSQL, id))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -62,6 +63,9 @@ func (s *Store) PostedAs(ctx context.Context, id int64) (csbot.Notification, err
 	}
 	if err != nil {
 		return csbot.Notification{}, fmt.Errorf("message of notification %d: %w", id, err)
+	}
+	if n.State != csbot.NotificationSent {
+		return csbot.Notification{}, fmt.Errorf("message of notification %d: %w", id, csbot.ErrNotYet)
 	}
 	return n, nil
 }

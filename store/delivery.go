@@ -88,14 +88,22 @@ func (c DeliveryConfig) withDefaults() DeliveryConfig {
 type Option func(*options)
 
 type options struct {
-	now      func() time.Time
-	delivery DeliveryConfig
+	now, queueNow func() time.Time
+	delivery      DeliveryConfig
 }
 
-// WithClock makes the store read the time from now: when notifications
-// fall due, and River's view of the time. Tests and `csbot notify --at`
-// use it. Default time.Now.
+// WithClock makes the store read the time from now where it decides
+// (whether a notification is due yet, when an attempt began). `csbot
+// notify --at` and tests use it. Default time.Now.
 func WithClock(now func() time.Time) Option { return func(o *options) { o.now = now } }
+
+// WithQueueClock makes the delivery queue (River) read the time from now
+// too: when a delayed or retried job is due, when an attempt looks stuck.
+// Only tests that move a fake clock need it; every replica's queue must
+// agree on the time, so production keeps the wall clock. Delays are
+// handed to the queue relative to its clock, so a store deciding at
+// another time (notify --at) still delivers at once.
+func WithQueueClock(now func() time.Time) Option { return func(o *options) { o.queueNow = now } }
 
 // WithDelivery tunes the delivery of notifications.
 func WithDelivery(c DeliveryConfig) Option { return func(o *options) { o.delivery = c } }
@@ -130,7 +138,7 @@ func (s *Store) newRiver(o options) error {
 		RescueStuckJobsAfter: s.dcfg.RescueAfter,
 		FetchPollInterval:    s.dcfg.PollInterval,
 		FetchCooldown:        min(s.dcfg.PollInterval, river.FetchCooldownDefault),
-		Test:                 river.TestConfig{Time: riverTime{now: s.now, stubbed: o.now != nil}},
+		Test:                 river.TestConfig{Time: riverTime{now: s.queueNow, stubbed: o.queueNow != nil}},
 	}
 	c, err := river.NewClient(riverpgxv5.New(s.pool), cfg)
 	if err != nil {
@@ -202,7 +210,7 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 
 // NextRetry returns when a failed attempt is tried again.
 func (w *deliverWorker) NextRetry(job *river.Job[deliverArgs]) time.Time {
-	return w.s.now().Add(csbot.Backoff(job.Attempt, w.s.dcfg.RetryBase, w.s.dcfg.RetryMax))
+	return w.s.queueNow().Add(csbot.Backoff(job.Attempt, w.s.dcfg.RetryBase, w.s.dcfg.RetryMax))
 }
 
 // errNotificationMissing: a job whose notification row is gone (its
@@ -317,7 +325,9 @@ func (s *Store) recordDelivery(ctx context.Context, d csbot.Delivery, r csbot.De
 			return err
 		case csbot.DeliveryRetry, csbot.DeliveryUnknown:
 			state := csbot.NotificationPending
-			if r.Status == csbot.DeliveryUnknown {
+			if r.Status == csbot.DeliveryUnknown || d.Uncertain {
+				// An attempt that may have posted stays sending until one
+				// has looked in the channel's history.
 				state = csbot.NotificationSending
 			}
 			if d.Final {
@@ -391,10 +401,93 @@ func (s *Store) insertNotification(ctx context.Context, tx pgx.Tx, n csbot.Notif
 		return n, false, fmt.Errorf("insert notification %s: %w", n.Key, err)
 	}
 	n.State, n.CreatedAt = csbot.NotificationPending, now
-	if _, err := s.river.InsertTx(ctx, tx, deliverArgs{Notification: n.ID}, &river.InsertOpts{ScheduledAt: n.NotBefore}); err != nil {
+	if err := s.enqueue(ctx, tx, n.ID, n.NotBefore.Sub(now)); err != nil {
 		return n, false, fmt.Errorf("enqueue notification %s: %w", n.Key, err)
 	}
 	return n, true, nil
+}
+
+// enqueue inserts the delivery job of notification id in tx, due after
+// delay. A job due now is inserted available, so an idle worker takes it
+// at once; a delayed one is scheduled relative to the queue's clock.
+func (s *Store) enqueue(ctx context.Context, tx pgx.Tx, id int64, delay time.Duration) error {
+	opts := &river.InsertOpts{}
+	if delay > 0 {
+		opts.ScheduledAt = s.queueNow().Add(delay)
+	}
+	_, err := s.river.InsertTx(ctx, tx, deliverArgs{Notification: id}, opts)
+	return err
+}
+
+// orphansSQL finds the notifications not yet done whose delivery job is
+// gone: River discarded it after a last attempt that failed before its
+// outcome was recorded (the process died, the database was out), or it
+// was deleted. $1 is the cut-off: rows untouched since before it.
+const orphansSQL = `
+SELECT n.id, n.attempts, n.next_attempt_at
+  FROM notifications n
+ WHERE n.state IN ('pending', 'sending') AND n.updated_at < $1 AND n.next_attempt_at < $1
+   AND NOT EXISTS (SELECT 1 FROM river_job j
+                    WHERE j.kind = 'csbot_deliver' AND j.args @> jsonb_build_object('notification', n.id)
+                      AND j.state IN ('available', 'pending', 'running', 'retryable', 'scheduled'))
+ ORDER BY n.id
+ LIMIT 1000
+   FOR UPDATE OF n SKIP LOCKED`
+
+// orphanGraceAttempts is how many rounds of attempts an orphan gets before
+// it is recorded as failed.
+const orphanGraceAttempts = 3
+
+// RequeueOrphans gives every notification still to deliver whose delivery
+// job is gone a new job, so that none is left behind; one whose attempts
+// ran out several times over is recorded as failed instead. A row left
+// sending is attempted as uncertain: its channel's history is searched
+// before it is posted again. It returns how many it requeued and failed.
+func (s *Store) RequeueOrphans(ctx context.Context, now time.Time) (requeued, failed int, err error) {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, orphansSQL, now.Add(-s.dcfg.RescueAfter))
+		if err != nil {
+			return err
+		}
+		type orphan struct {
+			id       int64
+			attempts int
+		}
+		var list []orphan
+		var o orphan
+		var due time.Time
+		if _, err := pgx.ForEachRow(rows, []any{&o.id, &o.attempts, &due}, func() error {
+			list = append(list, o)
+			return nil
+		}); err != nil {
+			return err
+		}
+		for _, o := range list {
+			if o.attempts >= orphanGraceAttempts*s.dcfg.MaxAttempts {
+				if _, err := tx.Exec(ctx, markStateSQL, o.id, csbot.NotificationFailed,
+					fmt.Sprintf("gave up after %d attempts whose outcome was never recorded", o.attempts), now); err != nil {
+					return err
+				}
+				failed++
+				continue
+			}
+			if err := s.enqueue(ctx, tx, o.id, 0); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE notifications SET updated_at = $2 WHERE id = $1`, o.id, now); err != nil {
+				return err
+			}
+			requeued++
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("requeue orphaned notifications: %w", err)
+	}
+	if requeued+failed > 0 {
+		s.log.Warn("notifications without a delivery job", "requeued", requeued, "failed", failed)
+	}
+	return requeued, failed, nil
 }
 
 // PendingNotifications counts the notifications not yet delivered that

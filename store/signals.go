@@ -156,6 +156,11 @@ func (r *signalRecorder) record(ctx context.Context) error {
 		return err
 	}
 	out = append(out, msgs...)
+	superseded, err := r.supersede(ctx, ap.raised)
+	if err != nil {
+		return err
+	}
+	out = append(out, superseded...)
 	slices.SortStableFunc(out, func(a, b outgoing) int { return cmp.Compare(a.order, b.order) })
 	if err := r.write(ctx, out); err != nil {
 		return fmt.Errorf("alert messages: %w", err)
@@ -192,8 +197,7 @@ SELECT f.family, f.account_id, f.kind, f.episode, f.signal_key, f.severity, f.ev
        f.baselined, coalesce(f.alert_id, 0), coalesce(a.state, ''), a.created_at
   FROM signal_families f
   LEFT JOIN alerts a ON a.id = f.alert_id
- WHERE f.account_id = ANY($1::bigint[])
-   FOR UPDATE OF f`
+ WHERE f.account_id = ANY($1::bigint[])`
 
 	// signalSnoozesSQL: the snoozes of the accounts $1 still running at $2.
 	signalSnoozesSQL = `
@@ -555,7 +559,8 @@ const (
 	// them with the targets of their messages.
 	reopenAlertsSQL = `
 WITH up AS (
-    UPDATE alerts SET state = 'open', resolved_at = NULL, updated_at = $2
+    UPDATE alerts SET state = CASE WHEN acked_at IS NULL THEN 'open' ELSE 'acknowledged' END,
+                      resolved_at = NULL, updated_at = $2
      WHERE id = ANY($1::bigint[]) AND state = 'resolved'
     RETURNING id, account_id, notification_id
 )
@@ -578,7 +583,43 @@ SELECT up.id, up.account_id, coalesce(n.id, 0), coalesce(n.target_channel, ''), 
   LEFT JOIN notifications n ON n.id = up.notification_id`
 
 	resolveFamiliesSQL = `UPDATE signal_families SET resolved_at = $2 WHERE family = ANY($1::text[])`
+
+	// supersedeAlertsSQL marks the live alerts $1, which a worse alert of
+	// the same signal replaces, superseded at $2, so that they escalate,
+	// resolve and count no more; their messages say so.
+	supersedeAlertsSQL = `
+WITH up AS (
+    UPDATE alerts SET state = 'superseded', updated_at = $2
+     WHERE id = ANY($1::bigint[]) AND state IN ('open', 'acknowledged', 'escalated', 'snoozed')
+    RETURNING id, account_id, notification_id
 )
+SELECT up.id, up.account_id, coalesce(n.id, 0), coalesce(n.target_channel, ''), coalesce(n.target_user, '')
+  FROM up
+  LEFT JOIN notifications n ON n.id = up.notification_id`
+)
+
+// supersede marks the alerts that worse alerts replace as superseded, and
+// returns the updates of their messages. A worse alert that is not posted
+// (snoozed, off, digest only) leaves the one before it standing.
+func (r *signalRecorder) supersede(ctx context.Context, raised []*raisedAlert) ([]outgoing, error) {
+	var ids []int64
+	order := map[int64]int{}
+	for _, a := range raised {
+		posted := a.routed == string(csbot.RouteChannel) || a.routed == string(csbot.RouteDM)
+		if a.d.Action == csbot.ActionWorse && posted && a.d.Previous != nil && a.d.Previous.AlertID != 0 {
+			ids = append(ids, a.d.Previous.AlertID)
+			order[a.d.Previous.AlertID] = a.order
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	out, _, err := r.changeAlerts(ctx, supersedeAlertsSQL, ids, "superseded", order)
+	if err != nil {
+		return nil, fmt.Errorf("supersede: %w", err)
+	}
+	return out, nil
+}
 
 // reopen reopens the alerts of the families back within the re-arm
 // period, and returns the updates of their messages.
@@ -688,19 +729,21 @@ type alertGroup struct {
 
 // latestMessage is an account's latest alert message to a target.
 type latestMessage struct {
-	id        int64
-	state     csbot.NotificationState
-	attempts  int
-	createdAt time.Time
+	id       int64
+	state    csbot.NotificationState
+	attempts int
+	// outAt is when it went out (sent_at), or is due to (its not-before),
+	// whichever is later: the next message waits the interval from then.
+	outAt time.Time
 }
 
 const (
 	// latestMessagesSQL reads the latest alert message of each account
 	// $1 to the target $2 (channel) or $3 (user); $4 numbers the targets.
 	latestMessagesSQL = `
-SELECT g.i, n.id, n.state, n.attempts, n.created_at
+SELECT g.i, n.id, n.state, n.attempts, greatest(n.next_attempt_at, coalesce(n.sent_at, n.next_attempt_at))
   FROM unnest($1::bigint[], $2::text[], $3::text[], $4::integer[]) AS g(account_id, channel, usr, i)
-  JOIN LATERAL (SELECT id, state, attempts, created_at FROM notifications n
+  JOIN LATERAL (SELECT id, state, attempts, created_at, next_attempt_at, sent_at FROM notifications n
                  WHERE n.account_id = g.account_id AND n.kind = 'alert'
                    AND coalesce(n.target_channel, '') = g.channel AND coalesce(n.target_user, '') = g.usr
                  ORDER BY n.created_at DESC, n.id DESC
@@ -817,8 +860,8 @@ func (r *signalRecorder) alertMessages(ctx context.Context, raised []*raisedAler
 			Payload:      payload,
 			NotBefore:    r.run.Now,
 		}
-		if l := g.latest; l != nil && r.run.Now.Sub(l.createdAt) < interval {
-			o.n.NotBefore = l.createdAt.Add(interval)
+		if l := g.latest; l != nil && r.run.Now.Sub(l.outAt) < interval {
+			o.n.NotBefore = l.outAt.Add(interval)
 		}
 		out = append(out, o)
 	}
@@ -840,7 +883,7 @@ func (r *signalRecorder) latestMessages(ctx context.Context, groups []*alertGrou
 	}
 	var i int
 	var l latestMessage
-	_, err = pgx.ForEachRow(rows, []any{&i, &l.id, &l.state, &l.attempts, &l.createdAt}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&i, &l.id, &l.state, &l.attempts, &l.outAt}, func() error {
 		if i >= 0 && i < n {
 			latest := l
 			groups[i].latest = &latest

@@ -432,8 +432,9 @@ func TestRecordSignalsWorse(t *testing.T) {
 	later := sigNow.Add(3 * time.Hour)
 	worse := b.signal("S-1", csbot.SignalUsageDrop, csbot.SignalCritical, "-50%", "down 57%")
 	res := b.record(ctx, t, b.run(later, worse))
-	if res.Counts["worse"] != 1 || res.Counts["new"] != 0 || len(res.Notifications) != 1 {
-		t.Fatalf("counts %v, %d notifications; want 1 worse alert and its message", res.Counts, len(res.Notifications))
+	if res.Counts["worse"] != 1 || res.Counts["new"] != 0 || len(res.Notifications) != 2 ||
+		res.Notifications[0].Kind != csbot.NotifyAlert || res.Notifications[1].Kind != csbot.NotifyAlertUpdate {
+		t.Fatalf("counts %v, %d notifications; want 1 worse alert, its message, and an update of the old one", res.Counts, len(res.Notifications))
 	}
 	alerts := b.alerts(ctx, t)
 	if len(alerts) != 2 {
@@ -441,8 +442,12 @@ func TestRecordSignalsWorse(t *testing.T) {
 	}
 	old, cur := alerts[0], alerts[1]
 	if cur.Supersedes != old.ID || cur.DedupeKey != worse.DedupeKey+"#1" || cur.Episode != 1 || cur.Severity != "critical" ||
-		cur.Notification != res.Notifications[0].ID || old.State != "open" {
-		t.Errorf("worse alert = %+v (old %+v), want superseding %d in episode 1 with its message", cur, old, old.ID)
+		cur.Notification != res.Notifications[0].ID || old.State != "superseded" {
+		t.Errorf("worse alert = %+v (old %+v), want superseding %d in episode 1 with its message, the old one superseded", cur, old, old.ID)
+	}
+	if up := sigDecode[csbot.AlertUpdate](t, res.Notifications[1].Payload); up.AlertID != old.ID || up.Change != "superseded" ||
+		up.Notification != first.Notifications[0].ID {
+		t.Errorf("update = %+v, want the old alert's message marked superseded", up)
 	}
 	n := res.Notifications[0]
 	if !n.NotBefore.Equal(later) || n.Key != fmt.Sprintf("alert:%d:%d", b.ids["S-1"], cur.ID) {
@@ -557,10 +562,12 @@ func TestRecordSignalsAlertInterval(t *testing.T) {
 			t.Errorf("second message due %v (returned %v), want %v: an hour after the first", stored[1].NextAttemptAt,
 				res.Notifications[0].NotBefore, want)
 		}
+		// The queue runs on the wall clock: the job is due the same 40
+		// minutes from now.
 		var scheduled time.Time
 		if err := b.conn.QueryRow(ctx, `SELECT scheduled_at FROM river_job WHERE (args->>'notification')::bigint = $1`,
-			stored[1].ID).Scan(&scheduled); err != nil || !scheduled.Equal(sigNow.Add(time.Hour)) {
-			t.Errorf("delivery job scheduled at %v (%v), want %v", scheduled, err, sigNow.Add(time.Hour))
+			stored[1].ID).Scan(&scheduled); err != nil || time.Until(scheduled) < 39*time.Minute || time.Until(scheduled) > 40*time.Minute {
+			t.Errorf("delivery job scheduled at %v (%v), want 40 minutes from now", scheduled, err)
 		}
 		// Two hours on, a third message is due at once.
 		b.exec(ctx, t, `UPDATE notifications SET state = 'sent', attempts = 1 WHERE id = $1`, stored[1].ID)

@@ -24,6 +24,8 @@ type Store struct {
 	pool *pgxpool.Pool
 	log  *slog.Logger
 	now  func() time.Time
+	// queueNow is River's clock (see WithQueueClock).
+	queueNow func() time.Time
 
 	// river delivers notifications (see RunDelivery).
 	river   *river.Client[pgx.Tx]
@@ -56,6 +58,10 @@ func Open(ctx context.Context, url string, log *slog.Logger, opts ...Option) (*S
 	s := &Store{pool: pool, log: log.With("component", "store"), now: o.now, dcfg: o.delivery.withDefaults()}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	s.queueNow = o.queueNow
+	if s.queueNow == nil {
+		s.queueNow = time.Now
 	}
 	if err := s.newRiver(o); err != nil {
 		pool.Close()

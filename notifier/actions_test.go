@@ -123,7 +123,8 @@ func TestSnoozeReminderSendsItAgainLater(t *testing.T) {
 	f := newFixture(t, fixtureOptions{})
 	reg := registrar{}
 	f.n.Register(reg, f.db)
-	f.mustImport("renewals", "external_id,account_external_id,renewal_date,arr,auto_renew\nR-1,A-OPEN,2026-07-01,120000,false\n")
+	f.mustImport("renewals", "external_id,account_external_id,renewal_date,arr,auto_renew\nR-1,A-OPEN,"+
+		f.clock.Now().AddDate(0, 0, 30).Format(time.DateOnly)+",120000,false\n")
 	res, err := f.db.QueueReminders(f.ctx, csbot.ReminderRun{Now: f.clock.Now(), Policy: csbot.DefaultPolicy(), Zone: time.UTC})
 	if err != nil {
 		t.Fatal(err)

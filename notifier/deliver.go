@@ -113,6 +113,9 @@ func (n *Notifier) Deliver(ctx context.Context, d csbot.Delivery) csbot.Delivery
 	if nt.Kind == csbot.NotifyAlertUpdate {
 		return n.deliverUpdate(ctx, nt)
 	}
+	if res, stale := n.overtaken(ctx, nt); stale {
+		return res
+	}
 	msg, err := n.render(ctx, nt)
 	if err != nil {
 		return renderFailure(err)
@@ -261,6 +264,46 @@ func (n *Notifier) slackFailure(nt csbot.Notification, what string, err error) c
 	return csbot.DeliveryResult{Status: csbot.DeliveryUnknown, Reason: reason}
 }
 
+// overtaken reports whether an escalation or an acknowledged-alert
+// reminder no longer applies (the alert was acknowledged, resolved or
+// superseded since it was decided), with the result to record.
+func (n *Notifier) overtaken(ctx context.Context, nt csbot.Notification) (csbot.DeliveryResult, bool) {
+	var want csbot.AlertState
+	var alert int64
+	switch nt.Kind {
+	case csbot.NotifyEscalation:
+		var m csbot.EscalationMessage
+		if json.Unmarshal(nt.Payload, &m) != nil {
+			return csbot.DeliveryResult{}, false
+		}
+		want, alert = csbot.AlertEscalated, m.Alert.AlertID
+	case csbot.NotifyAckReminder:
+		var m csbot.AckReminderMessage
+		if json.Unmarshal(nt.Payload, &m) != nil {
+			return csbot.DeliveryResult{}, false
+		}
+		want, alert = csbot.AlertAcknowledged, m.Alert.AlertID
+	default:
+		return csbot.DeliveryResult{}, false
+	}
+	st, err := n.cfg.Store.AlertStatuses(ctx, []int64{alert})
+	if err != nil {
+		return csbot.DeliveryResult{Status: csbot.DeliveryRetry, Reason: err.Error()}, true
+	}
+	if s, ok := st[alert]; !ok || s.State != want {
+		return csbot.DeliveryResult{Status: csbot.DeliverySkipped,
+			Reason: fmt.Sprintf("the alert is %s now; no longer needed", orElse(string(s.State), "gone"))}, true
+	}
+	return csbot.DeliveryResult{}, false
+}
+
+func orElse(s, alt string) string {
+	if s == "" {
+		return alt
+	}
+	return s
+}
+
 // deliverUpdate changes, in place, the alert message an update is about.
 func (n *Notifier) deliverUpdate(ctx context.Context, nt csbot.Notification) csbot.DeliveryResult {
 	var up csbot.AlertUpdate
@@ -282,6 +325,16 @@ func (n *Notifier) deliverUpdate(ctx context.Context, nt csbot.Notification) csb
 	msg, err := n.render(ctx, orig)
 	if err != nil {
 		return renderFailure(err)
+	}
+	if !isDM(orig.SlackChannel) {
+		info, err := n.cfg.Slack.Channel(ctx, orig.SlackChannel, bot.ChannelRecheck)
+		if err != nil {
+			return csbot.DeliveryResult{Status: csbot.DeliveryRetry, Reason: "cannot check the channel: " + err.Error()}
+		}
+		if info.External() {
+			return csbot.DeliveryResult{Status: csbot.DeliverySkipped,
+				Reason: "the channel is shared outside the company now; its message is left as it was"}
+		}
 	}
 	msg.Channel, msg.UpdateTS, msg.Priority = orig.SlackChannel, orig.SlackTS, bot.PriorityBackground
 	if _, err := n.cfg.Slack.Send(ctx, msg); err != nil {

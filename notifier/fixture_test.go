@@ -40,6 +40,13 @@ func (c *testClock) Advance(d time.Duration) {
 	c.offset += d
 }
 
+// tomorrowAt10 is 10:00 UTC tomorrow: a start for test clocks that River
+// also reads. River's rescuer compares the times it recorded with the
+// wall clock, so a queue clock must never run behind it.
+func tomorrowAt10() time.Time {
+	return time.Now().UTC().Truncate(24 * time.Hour).Add(34 * time.Hour)
+}
+
 // The book of the delivery tests: Sam's accounts have channels of every
 // kind; Ada's account has none.
 const (
@@ -81,7 +88,7 @@ func newFixture(t *testing.T, o fixtureOptions) *fixture {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	t.Cleanup(cancel)
-	f := &fixture{t: t, ctx: ctx, clock: newTestClock(time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC))}
+	f := &fixture{t: t, ctx: ctx, clock: newTestClock(tomorrowAt10())}
 	f.url = pgtest.NewDatabase(ctx, t)
 	srv, err := slacktest.Start(ctx, slacktest.WithClock(f.clock.Now))
 	if err != nil {

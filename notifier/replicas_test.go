@@ -23,7 +23,7 @@ type replica struct {
 }
 
 func TestTwoReplicasSendEachNotificationOnce(t *testing.T) {
-	sc := newScheduled(t, time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC))
+	sc := newScheduled(t, tomorrowAt10())
 	srv, err := slacktest.Start(sc.ctx, slacktest.WithClock(sc.clock.Now))
 	if err != nil {
 		t.Fatal(err)
@@ -58,45 +58,24 @@ func TestTwoReplicasSendEachNotificationOnce(t *testing.T) {
 		defer sc.start(n, elector, r.runs)() // stop the schedulers before delivery
 	}
 
-	// waitTick waits for one run of each job across the replicas, and
-	// checks that a single replica ran them.
-	ran := map[string]int{}
-	waitTick := func(jobs ...string) {
-		t.Helper()
-		want := map[string]bool{}
-		for _, j := range jobs {
-			want[j] = true
-		}
-		for len(want) > 0 {
-			select {
-			case j := <-replicas[0].runs:
-				ran[replicas[0].name]++
-				delete(want, j)
-			case j := <-replicas[1].runs:
-				ran[replicas[1].name]++
-				delete(want, j)
-			case <-sc.ctx.Done():
-				t.Fatalf("waiting for %v: %v", want, sc.ctx.Err())
-			}
-		}
-	}
-	waitTick(notifier.JobScores, notifier.JobDue)
+	sc.waitAt(notifier.JobScores, sc.clock.Now())
+	sc.waitAt(notifier.JobDue, sc.clock.Now())
 
 	// Twelve tickets in a week on a high-touch account: a ticket spike.
 	var tickets strings.Builder
 	tickets.WriteString("external_id,account_external_id,opened_at,severity,status\n")
 	for i := range 12 {
-		fmt.Fprintf(&tickets, "T-%d,A-OPEN,2026-05-%02dT09:00:00Z,normal,open\n", i, 25+i%7)
+		fmt.Fprintf(&tickets, "T-%d,A-OPEN,%s,normal,open\n", i, sc.clock.Now().AddDate(0, 0, -1-i%7).Format(time.RFC3339))
 	}
 	sc.mustImport("tickets", tickets.String())
 	for range 4 { // an hour of quarter-hour ticks; the scores job runs at its end
-		if err := sc.clock.BlockUntilContext(sc.ctx, 4); err != nil {
-			t.Fatal(err)
-		}
-		sc.clock.Advance(15 * time.Minute)
-		waitTick(notifier.JobDue)
+		sc.step(15*time.Minute, 4, notifier.JobDue)
 	}
-	waitTick(notifier.JobScores)
+	sc.waitAt(notifier.JobScores, sc.clock.Now())
+	ran := map[string]int{}
+	for _, r := range replicas {
+		ran[r.name] = len(r.runs)
+	}
 	if err := replicas[0].n.WaitDelivered(sc.ctx, 20*time.Millisecond, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -31,9 +31,9 @@ type SchedulerOptions struct {
 	// runs them here, for a single replica.
 	Elector gocron.Elector
 	// OnRun, when set, is called after each run of a job on this replica,
-	// with the pass's error. Tests wait on it before moving a fake clock
-	// again.
-	OnRun func(job string, err error)
+	// with the time the pass ran as at and its error. Tests wait on it
+	// before moving a fake clock again.
+	OnRun func(job string, at time.Time, err error)
 }
 
 // Scheduler runs the notifier's passes on a schedule with gocron.
@@ -66,12 +66,13 @@ func (n *Notifier) Schedule(opts SchedulerOptions) (*Scheduler, error) {
 	}
 	run := func(name string, pass func(ctx context.Context, now time.Time, dryRun bool) (PassResult, error)) gocron.Task {
 		return gocron.NewTask(func(ctx context.Context) {
-			_, err := pass(ctx, clock.Now(), false)
+			at := clock.Now()
+			_, err := pass(ctx, at, false)
 			if err != nil && !errors.Is(err, context.Canceled) {
 				n.log.ErrorContext(ctx, "notifier pass failed; the next run catches up", "pass", name, "err", err)
 			}
 			if opts.OnRun != nil {
-				opts.OnRun(name, err)
+				opts.OnRun(name, at, err)
 			}
 		})
 	}
@@ -87,7 +88,11 @@ func (n *Notifier) Schedule(opts SchedulerOptions) (*Scheduler, error) {
 	for _, j := range jobs {
 		_, err := s.NewJob(j.def, j.task,
 			gocron.WithName(j.name),
-			gocron.WithSingletonMode(gocron.LimitModeReschedule),
+			// A run due while the last one still runs waits for it
+			// rather than being dropped: passes are short and idempotent,
+			// and a dropped run would leave up to a whole interval of
+			// work undone.
+			gocron.WithSingletonMode(gocron.LimitModeWait),
 			gocron.WithStartAt(gocron.WithStartImmediately()),
 		)
 		if err != nil {

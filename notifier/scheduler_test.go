@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,13 +27,18 @@ type scheduled struct {
 	db    *store.Store
 	n     *notifier.Notifier
 	runs  chan string
+
+	mu      sync.Mutex
+	lastRun map[string]time.Time // the latest pass time of each job
+	ran     chan struct{}        // closed and replaced at each run
 }
 
 func newScheduled(t *testing.T, start time.Time) *scheduled {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	t.Cleanup(cancel)
-	sc := &scheduled{t: t, ctx: ctx, clock: clockwork.NewFakeClockAt(start), runs: make(chan string, 64)}
+	sc := &scheduled{t: t, ctx: ctx, clock: clockwork.NewFakeClockAt(start), runs: make(chan string, 64),
+		lastRun: map[string]time.Time{}, ran: make(chan struct{})}
 	sc.url = pgtest.NewDatabase(ctx, t)
 	sc.db = sc.openStore()
 	sc.n = sc.newNotifier(sc.db)
@@ -62,10 +68,18 @@ func (sc *scheduled) newNotifier(s *store.Store) *notifier.Notifier {
 func (sc *scheduled) start(n *notifier.Notifier, elector interface {
 	IsLeader(context.Context) error
 }, runs chan string) (stop func()) {
-	opts := notifier.SchedulerOptions{Clock: sc.clock, OnRun: func(job string, err error) {
-		if err != nil && !errors.Is(err, context.Canceled) {
+	var stopping atomic.Bool
+	opts := notifier.SchedulerOptions{Clock: sc.clock, OnRun: func(job string, at time.Time, err error) {
+		if err != nil && !errors.Is(err, context.Canceled) && !stopping.Load() {
 			sc.t.Errorf("job %s: %v", job, err)
 		}
+		sc.mu.Lock()
+		if at.After(sc.lastRun[job]) {
+			sc.lastRun[job] = at
+		}
+		close(sc.ran)
+		sc.ran = make(chan struct{})
+		sc.mu.Unlock()
 		select {
 		case runs <- job:
 		default: // nobody is counting these runs any more
@@ -82,6 +96,7 @@ func (sc *scheduled) start(n *notifier.Notifier, elector interface {
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
+			stopping.Store(true)
 			if err := s.Shutdown(); err != nil {
 				sc.t.Errorf("scheduler shutdown: %v", err)
 			}
@@ -114,14 +129,34 @@ func (sc *scheduled) waitRuns(runs chan string, jobs ...string) {
 }
 
 // step moves the clock by d once every scheduler's timers are set, and
-// waits for the due job (which runs every quarter of an hour) to run.
-func (sc *scheduled) step(d time.Duration, timers int, jobs ...string) {
+// waits until the job has run at the new time (a run queued behind
+// another reads the clock when it starts, so runs are told apart by the
+// time they ran at, not counted).
+func (sc *scheduled) step(d time.Duration, timers int, job string) {
 	sc.t.Helper()
 	if err := sc.clock.BlockUntilContext(sc.ctx, timers); err != nil {
 		sc.t.Fatalf("waiting for the scheduler's timers: %v", err)
 	}
 	sc.clock.Advance(d)
-	sc.waitRuns(sc.runs, jobs...)
+	sc.waitAt(job, sc.clock.Now())
+}
+
+// waitAt waits until the job has run at target or later.
+func (sc *scheduled) waitAt(job string, target time.Time) {
+	sc.t.Helper()
+	for {
+		sc.mu.Lock()
+		done, ran := !sc.lastRun[job].Before(target), sc.ran
+		sc.mu.Unlock()
+		if done {
+			return
+		}
+		select {
+		case <-ran:
+		case <-sc.ctx.Done():
+			sc.t.Fatalf("waiting for %s to run at %s: %v", job, target.Format(time.RFC3339), sc.ctx.Err())
+		}
+	}
 }
 
 func (sc *scheduled) mustImport(kind, text string) {
@@ -183,51 +218,52 @@ R-KOL,TZ-KOL,2026-04-07,1000,,true,open,
 `
 
 func TestRemindersGoAtNineLocalAcrossDaylightSaving(t *testing.T) {
-	sc := newScheduled(t, time.Date(2026, 3, 7, 12, 0, 0, 0, time.UTC))
+	// Start off the quarter hour, so that the run at start and the first
+	// quarter-hour run are two runs, then step from quarter to quarter.
+	sc := newScheduled(t, time.Date(2026, 3, 7, 11, 55, 0, 0, time.UTC))
 	sc.mustImport("users", tzUsers)
 	sc.mustImport("accounts", tzAccounts)
 	sc.mustImport("renewals", tzRenewals)
 	sc.start(sc.n, nil, sc.runs)
 	sc.waitRuns(sc.runs, notifier.JobScores, notifier.JobDue)
+	sc.step(5*time.Minute, 2, notifier.JobDue)
 
 	zone := map[string]string{"R-LA": "America/Los_Angeles", "R-BER": "Europe/Berlin", "R-KOL": "Asia/Kolkata"}
-	firstSeen := map[string]time.Time{}
-	seenAt := func() {
-		for key := range sc.reminders() {
-			if _, ok := firstSeen[key]; !ok {
-				firstSeen[key] = sc.clock.Now()
-			}
-		}
-	}
 	walk := func(until time.Time) {
 		for sc.clock.Now().Before(until) {
 			sc.step(15*time.Minute, 2, notifier.JobDue)
-			seenAt()
 		}
 	}
 	walk(time.Date(2026, 3, 9, 0, 0, 0, 0, time.UTC))
 	// Jump to the eve of Berlin's change; the pass after the jump finds
-	// nothing due in between.
-	sc.step(time.Date(2026, 3, 28, 12, 0, 0, 0, time.UTC).Sub(sc.clock.Now()), 2, notifier.JobDue)
+	// nothing due in between. (Off the quarter hour again: landing on one
+	// would make it due twice.)
+	sc.step(time.Date(2026, 3, 28, 11, 55, 0, 0, time.UTC).Sub(sc.clock.Now()), 2, notifier.JobDue)
+	sc.step(5*time.Minute, 2, notifier.JobDue)
 	walk(time.Date(2026, 3, 30, 0, 0, 0, 0, time.UTC))
 
-	if len(firstSeen) != 3 {
-		t.Fatalf("reminders written: %v, want one for each of the 3 renewals", firstSeen)
+	// Each reminder was decided (created_at is the pass's time) by the
+	// pass at 09:00 local on its day.
+	got := sc.listNotifications(csbot.NotifyReminder)
+	if len(got) != 3 {
+		t.Fatalf("%d reminder notifications, want 3", len(got))
 	}
-	all := sc.reminders()
-	for key, at := range firstSeen {
-		m := all[key]
-		loc, _ := time.LoadLocation(zone[renewalExt(m)])
-		local := at.In(loc)
+	for _, n := range got {
+		var m csbot.ReminderMessage
+		if err := json.Unmarshal(n.Payload, &m); err != nil {
+			t.Fatal(err)
+		}
+		loc, err := time.LoadLocation(zone[renewalExt(m)])
+		if err != nil {
+			t.Fatalf("%s: %v", n.Key, err)
+		}
+		local := n.CreatedAt.In(loc)
 		if local.Hour() != 9 || local.Minute() != 0 {
-			t.Errorf("%s written at %s local (%s), want 09:00 local", key, local.Format("2006-01-02 15:04 MST"), zone[renewalExt(m)])
+			t.Errorf("%s written at %s local (%s), want 09:00 local", n.Key, local.Format("2006-01-02 15:04 MST"), zone[renewalExt(m)])
 		}
 		if m.Reminder.Late {
-			t.Errorf("%s is marked late", key)
+			t.Errorf("%s is marked late", n.Key)
 		}
-	}
-	if n := len(sc.listNotifications(csbot.NotifyReminder)); n != 3 {
-		t.Errorf("%d reminder notifications, want 3", n)
 	}
 }
 

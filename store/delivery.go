@@ -100,7 +100,9 @@ func WithClock(now func() time.Time) Option { return func(o *options) { o.now = 
 // WithQueueClock makes the delivery queue (River) read the time from now
 // too: when a delayed or retried job is due, when an attempt looks stuck.
 // Only tests that move a fake clock need it; every replica's queue must
-// agree on the time, so production keeps the wall clock. Delays are
+// agree on the time, so production keeps the wall clock. It must never
+// run behind the wall clock: River's rescuer compares the times it
+// recorded with the wall clock, and would take running jobs for stuck. Delays are
 // handed to the queue relative to its clock, so a store deciding at
 // another time (notify --at) still delivers at once.
 func WithQueueClock(now func() time.Time) Option { return func(o *options) { o.queueNow = now } }

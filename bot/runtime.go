@@ -199,8 +199,14 @@ type testHooks struct {
 // NewClient returns the slack-go client csbot uses: the bot token for the
 // Web API, the app-level token for Socket Mode, and apiURL (SLACK_API_URL)
 // when not empty, e.g. the fake server's.
+//
+// Its HTTP client keeps enough idle connections to Slack for the poster's
+// calls in flight (net/http keeps 2 per host by default, so busy posting
+// would open a new TLS connection for most calls).
 func NewClient(botToken, appToken, apiURL string) *slack.Client {
-	opts := []slack.Option{slack.OptionAppLevelToken(appToken)}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	opts := []slack.Option{slack.OptionAppLevelToken(appToken), slack.OptionHTTPClient(&http.Client{Transport: tr})}
 	if apiURL != "" {
 		opts = append(opts, slack.OptionAPIURL(apiURL))
 	}

@@ -38,9 +38,9 @@ type soakConfig struct {
 	// (1 s). River fetches at most workers jobs per cooldown, so
 	// workers/cooldown caps the rate.
 	poll time.Duration
-	// idleConns, when set, replaces bot.NewClient's HTTP client (slack-go's
-	// default, which keeps 2 idle connections per host) with one keeping
-	// this many, to measure what connection reuse is worth.
+	// idleConns, when set, replaces bot.NewClient's HTTP client (which
+	// keeps 64 idle connections per host) with one keeping this many, to
+	// measure what connection reuse is worth.
 	idleConns int
 }
 
@@ -214,7 +214,7 @@ const mb = 1 << 20
 // store's database connections, 16), CSBOT_SOAK_POLL_MS (the delivery
 // poll interval, which sets River's fetch cooldown too; unset, the
 // store's default) and CSBOT_SOAK_IDLE_CONNS (unset, bot.NewClient's HTTP
-// client, which keeps 2 idle connections to Slack; set, a client keeping
+// client, which keeps 64 idle connections to Slack; set, a client keeping
 // that many).
 //
 // The timer covers the delivery only: from starting RunDelivery until
@@ -447,7 +447,7 @@ func runSoak(b *testing.B, c soakConfig) {
 	if c.poll > 0 {
 		poll = c.poll.String()
 	}
-	idle := "2 (slack-go's default)"
+	idle := "64 (bot.NewClient's)"
 	if c.idleConns > 0 {
 		idle = strconv.Itoa(c.idleConns)
 	}

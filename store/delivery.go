@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -34,7 +35,9 @@ func (deliverArgs) Kind() string { return "csbot_deliver" }
 type DeliveryConfig struct {
 	// Workers is how many notifications are delivered at once per
 	// replica. They spend most of their time waiting for the poster's
-	// per-channel pace, so this is well above the CPU count. Default 64.
+	// per-channel pace, so this is well above the CPU count; it also caps
+	// the rate, since River fetches at most this many jobs per fetch
+	// cooldown (100 ms). Default 128.
 	Workers int
 	// MaxAttempts caps the attempts of one notification; the last failure
 	// is recorded as failed. Default 12.
@@ -61,7 +64,7 @@ type DeliveryConfig struct {
 
 func (c DeliveryConfig) withDefaults() DeliveryConfig {
 	if c.Workers <= 0 {
-		c.Workers = 64
+		c.Workers = 128
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 12
@@ -226,16 +229,24 @@ const notificationColumns = `
        next_attempt_at, first_attempt_at, coalesce(slack_channel, ''), coalesce(slack_ts, ''),
        coalesce(last_error, ''), created_at`
 
-const claimNotificationSQL = `SELECT` + notificationColumns + `
-  FROM notifications
- WHERE id = $1
-   FOR UPDATE`
 
-const markSendingSQL = `
-UPDATE notifications
-   SET state = 'sending', attempts = attempts + 1,
-       first_attempt_at = coalesce(first_attempt_at, $2), updated_at = $2
- WHERE id = $1`
+
+// claimSQL marks notification $1 sending at $2 when it is to be sent and
+// due, in one statement (a transaction of its own), and returns it as it
+// was before: its state says whether an earlier attempt's outcome is
+// unknown.
+const claimSQL = `
+WITH old AS (
+    SELECT id, state, attempts, first_attempt_at FROM notifications WHERE id = $1 FOR UPDATE
+)
+UPDATE notifications n
+   SET state = 'sending', attempts = n.attempts + 1, first_attempt_at = coalesce(n.first_attempt_at, $2), updated_at = $2
+  FROM old
+ WHERE n.id = old.id AND old.state IN ('pending', 'sending') AND n.next_attempt_at <= $2
+RETURNING n.id, n.dedupe_key, n.kind, coalesce(n.account_id, 0), coalesce(n.target_channel, ''), coalesce(n.target_user, ''),
+       coalesce(n.fallback_user, ''), coalesce(n.fallback_of, 0), n.note, n.payload, old.state, old.attempts,
+       n.next_attempt_at, old.first_attempt_at, coalesce(n.slack_channel, ''), coalesce(n.slack_ts, ''),
+       coalesce(n.last_error, ''), n.created_at`
 
 // claimNotification marks notification id sending, and commits that
 // before anything is posted. It returns the delivery to attempt; done when
@@ -243,47 +254,38 @@ UPDATE notifications
 // wait before it falls due.
 func (s *Store) claimNotification(ctx context.Context, id int64, attempt, maxAttempts int) (d csbot.Delivery, wait time.Duration, done bool, err error) {
 	now := s.now()
-	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		n, err := scanNotification(tx.QueryRow(ctx, claimNotificationSQL, id))
-		if errors.Is(err, pgx.ErrNoRows) {
-			done = true
-			return nil
+	n, err := scanNotification(s.pool.QueryRow(ctx, claimSQL, id, now))
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		// Done, gone or not due: the rare path reads why.
+		cur, err := s.Notification(ctx, id)
+		switch {
+		case errors.Is(err, csbot.ErrNotFound):
+			return csbot.Delivery{}, 0, true, nil
+		case err != nil:
+			return csbot.Delivery{}, 0, false, fmt.Errorf("claim notification %d: %w", id, err)
+		case cur.State != csbot.NotificationPending && cur.State != csbot.NotificationSending:
+			return csbot.Delivery{}, 0, true, nil
 		}
-		if err != nil {
-			return err
-		}
-		switch n.State {
-		case csbot.NotificationSent, csbot.NotificationFailed, csbot.NotificationSkipped:
-			done = true
-			return nil
-		}
-		if n.NotBefore.After(now) {
-			wait = n.NotBefore.Sub(now)
-			return nil
-		}
-		if _, err := tx.Exec(ctx, markSendingSQL, id, now); err != nil {
-			return err
-		}
-		d = csbot.Delivery{
-			Notification: n,
-			Attempt:      attempt,
-			Final:        attempt >= maxAttempts,
-			Uncertain:    n.State == csbot.NotificationSending,
-		}
-		if d.Notification.FirstAttemptAt.IsZero() {
-			d.Notification.FirstAttemptAt = now
-		}
-		d.Notification.Attempts++
-		d.Notification.State = csbot.NotificationSending
-		return nil
-	})
-	if err != nil {
+		return csbot.Delivery{}, max(cur.NotBefore.Sub(now), time.Millisecond), false, nil
+	case err != nil:
 		return csbot.Delivery{}, 0, false, fmt.Errorf("claim notification %d: %w", id, err)
 	}
-	return d, wait, done, nil
+	d = csbot.Delivery{
+		Notification: n,
+		Attempt:      attempt,
+		Final:        attempt >= maxAttempts,
+		Uncertain:    n.State == csbot.NotificationSending,
+	}
+	if d.Notification.FirstAttemptAt.IsZero() {
+		d.Notification.FirstAttemptAt = now
+	}
+	d.Notification.Attempts++
+	d.Notification.State = csbot.NotificationSending
+	return d, 0, false, nil
 }
 
-// scanNotification reads a row of claimNotificationSQL's columns.
+// scanNotification reads a row of notificationColumns (or claimSQL's).
 func scanNotification(row pgx.Row) (csbot.Notification, error) {
 	var n csbot.Notification
 	var first *time.Time
@@ -318,6 +320,12 @@ func (s *Store) recordDelivery(ctx context.Context, d csbot.Delivery, r csbot.De
 	reason := r.Reason
 	if reason == "" {
 		reason = r.Status.String()
+	}
+	if r.Status == csbot.DeliverySent {
+		if _, err := s.pool.Exec(ctx, markSentSQL, n.ID, r.Channel, r.TS, now); err != nil {
+			return fmt.Errorf("record delivery of notification %d: %w", n.ID, err)
+		}
+		return nil
 	}
 	var retry error
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
@@ -407,6 +415,88 @@ func (s *Store) insertNotification(ctx context.Context, tx pgx.Tx, n csbot.Notif
 		return n, false, fmt.Errorf("enqueue notification %s: %w", n.Key, err)
 	}
 	return n, true, nil
+}
+
+const insertNotificationsSQL = `
+INSERT INTO notifications (dedupe_key, kind, account_id, target_channel, target_user, fallback_user,
+                           fallback_of, note, payload, next_attempt_at, created_at, updated_at)
+SELECT u.key, u.kind, nullif(u.account, 0), nullif(u.channel, ''), nullif(u.usr, ''), nullif(u.fallback, ''),
+       nullif(u.fallback_of, 0), u.note, u.payload::jsonb, u.not_before, $11, $11
+  FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[],
+              $9::text[], $10::timestamptz[])
+       AS u(key, kind, account, channel, usr, fallback, fallback_of, note, payload, not_before)
+ON CONFLICT (dedupe_key) DO NOTHING
+RETURNING id, dedupe_key`
+
+// insertNotifications is insertNotification for many notifications at
+// once: one INSERT and one batch of delivery jobs. It returns, in the
+// order given, each notification with its id, and whether it was written
+// (false: a notification with its key exists). Keys must differ.
+func (s *Store) insertNotifications(ctx context.Context, tx pgx.Tx, ns []csbot.Notification, now time.Time) ([]csbot.Notification, []bool, error) {
+	out := slices.Clone(ns)
+	written := make([]bool, len(ns))
+	if len(ns) == 0 {
+		return out, written, nil
+	}
+	n := len(ns)
+	keys, kinds, channels, users, fallbacks, notes, payloads := make([]string, n), make([]string, n), make([]string, n),
+		make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+	accounts, fallbackOf := make([]int64, n), make([]int64, n)
+	notBefore := make([]time.Time, n)
+	at := make(map[string]int, n)
+	for i := range out {
+		m := &out[i]
+		if m.Key == "" || m.Kind == "" {
+			return nil, nil, errors.New("notification without key or kind")
+		}
+		if m.Channel == "" && m.User == "" {
+			return nil, nil, fmt.Errorf("notification %s has neither channel nor user", m.Key)
+		}
+		if _, dup := at[m.Key]; dup {
+			return nil, nil, fmt.Errorf("notification %s twice in one batch", m.Key)
+		}
+		at[m.Key] = i
+		if m.NotBefore.IsZero() || m.NotBefore.Before(now) {
+			m.NotBefore = now
+		}
+		payload := string(m.Payload)
+		if payload == "" {
+			payload = "{}"
+		}
+		keys[i], kinds[i], accounts[i], channels[i], users[i] = m.Key, string(m.Kind), m.AccountID, m.Channel, m.User
+		fallbacks[i], fallbackOf[i], notes[i], payloads[i], notBefore[i] = m.FallbackUser, m.FallbackOf, m.Note, payload, m.NotBefore
+	}
+	rows, err := tx.Query(ctx, insertNotificationsSQL, keys, kinds, accounts, channels, users, fallbacks, fallbackOf, notes, payloads, notBefore, now)
+	if err != nil {
+		return nil, nil, fmt.Errorf("insert notifications: %w", err)
+	}
+	var id int64
+	var key string
+	if _, err := pgx.ForEachRow(rows, []any{&id, &key}, func() error {
+		i := at[key]
+		out[i].ID, out[i].State, out[i].CreatedAt = id, csbot.NotificationPending, now
+		written[i] = true
+		return nil
+	}); err != nil {
+		return nil, nil, fmt.Errorf("insert notifications: %w", err)
+	}
+	var jobs []river.InsertManyParams
+	for i, w := range written {
+		if !w {
+			continue
+		}
+		opts := &river.InsertOpts{}
+		if d := out[i].NotBefore.Sub(now); d > 0 {
+			opts.ScheduledAt = s.queueNow().Add(d)
+		}
+		jobs = append(jobs, river.InsertManyParams{Args: deliverArgs{Notification: out[i].ID}, InsertOpts: opts})
+	}
+	if len(jobs) > 0 {
+		if _, err := s.river.InsertManyTx(ctx, tx, jobs); err != nil {
+			return nil, nil, fmt.Errorf("enqueue notifications: %w", err)
+		}
+	}
+	return out, written, nil
 }
 
 // enqueue inserts the delivery job of notification id in tx, due after

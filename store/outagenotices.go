@@ -83,6 +83,7 @@ func (s *Store) QueueOutageNotices(ctx context.Context, run csbot.DueRun) (csbot
 	if err != nil {
 		return res, fmt.Errorf("queue outage notices: %w", err)
 	}
+	var batch []csbot.Notification
 	for _, m := range notices {
 		if m.Account.Channel == "" && m.Account.CSM == "" {
 			res.Counts["unrouted"]++
@@ -104,11 +105,14 @@ func (s *Store) QueueOutageNotices(ctx context.Context, run csbot.DueRun) (csbot
 		if n.Channel == "" {
 			n.User = m.Account.CSM
 		}
-		n, written, err := s.insertNotification(ctx, tx, n, run.Now)
-		if err != nil {
-			return res, fmt.Errorf("queue outage notices: %w", err)
-		}
-		if written {
+		batch = append(batch, n)
+	}
+	ns, written, err := s.insertNotifications(ctx, tx, batch, run.Now)
+	if err != nil {
+		return res, fmt.Errorf("queue outage notices: %w", err)
+	}
+	for i, n := range ns {
+		if written[i] {
 			res.Counts["outage_notices"]++
 			res.Notifications = append(res.Notifications, n)
 		}

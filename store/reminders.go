@@ -158,16 +158,21 @@ func (s *Store) QueueReminders(ctx context.Context, run csbot.ReminderRun) (csbo
 		return fail(err)
 	}
 	var reminderIDs, notificationIDs []int64
+	batch := make([]csbot.Notification, 0, len(due))
 	for _, d := range due {
 		n, err := reminderNotification(d, details[d.c.account.ID], run.Now)
 		if err != nil {
 			return fail(err)
 		}
-		n, written, err := s.insertNotification(ctx, tx, n, run.Now)
-		if err != nil {
-			return fail(err)
-		}
-		if !written {
+		batch = append(batch, n)
+	}
+	ns, written, err := s.insertNotifications(ctx, tx, batch, run.Now)
+	if err != nil {
+		return fail(err)
+	}
+	for i, d := range due {
+		n := ns[i]
+		if !written[i] {
 			continue // its key was written by an earlier reminders row, since removed
 		}
 		res.Counts["queued"]++

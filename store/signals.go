@@ -1007,14 +1007,19 @@ func (r *signalRecorder) renewals(ctx context.Context, groups []*alertGroup) (ma
 func (r *signalRecorder) write(ctx context.Context, out []outgoing) error {
 	var alerts, messages []int64
 	var channels []string
-	for _, o := range out {
-		n, written, err := r.s.insertNotification(ctx, r.tx, o.n, r.run.Now)
-		if err != nil {
-			return err
-		}
-		if !written {
+	batch := make([]csbot.Notification, len(out))
+	for i, o := range out {
+		batch[i] = o.n
+	}
+	ns, written, err := r.s.insertNotifications(ctx, r.tx, batch, r.run.Now)
+	if err != nil {
+		return err
+	}
+	for i, o := range out {
+		if !written[i] {
 			continue // another pass wrote this very message
 		}
+		n := ns[i]
 		r.res.Notifications = append(r.res.Notifications, n)
 		for _, a := range o.alerts {
 			alerts, messages, channels = append(alerts, a), append(messages, n.ID), append(channels, o.channel)

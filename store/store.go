@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/csbot/csbot"
@@ -18,6 +19,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
 )
+
+// defaultMaxConns is the pool size unless the URL sets pool_max_conns.
+const defaultMaxConns = 16
 
 // Store is a handle on csbot's database. It is safe for concurrent use.
 type Store struct {
@@ -43,6 +47,12 @@ func Open(ctx context.Context, url string, log *slog.Logger, opts ...Option) (*S
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, errMalformedURL
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// Delivery workers each hold a connection while they claim and
+		// record an attempt; pgx's default (the CPU count, at least 4)
+		// starves them.
+		cfg.MaxConns = max(cfg.MaxConns, defaultMaxConns)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

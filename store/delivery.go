@@ -229,8 +229,6 @@ const notificationColumns = `
        next_attempt_at, first_attempt_at, coalesce(slack_channel, ''), coalesce(slack_ts, ''),
        coalesce(last_error, ''), created_at`
 
-
-
 // claimSQL marks notification $1 sending at $2 when it is to be sent and
 // due, in one statement (a transaction of its own), and returns it as it
 // was before: its state says whether an earlier attempt's outcome is

@@ -29,6 +29,9 @@ type Slack interface {
 	OpenDM(ctx context.Context, userID string) (string, error)
 	// Join makes the bot a member of a public channel.
 	Join(ctx context.Context, channelID string) error
+	// UserTimezone returns the IANA time zone Slack has for a user, ""
+	// when none.
+	UserTimezone(ctx context.Context, userID string) (string, error)
 }
 
 // SlackClient is Slack through csbot's poster, guard and slack-go client.
@@ -60,6 +63,15 @@ func (c SlackClient) OpenDM(ctx context.Context, userID string) (string, error) 
 		return "", fmt.Errorf("conversations.open %s: %w", userID, err)
 	}
 	return ch.ID, nil
+}
+
+// UserTimezone asks the guard (users.info, cached).
+func (c SlackClient) UserTimezone(ctx context.Context, userID string) (string, error) {
+	u, err := c.Guard.User(ctx, userID)
+	if err != nil {
+		return "", err
+	}
+	return u.TZ, nil
 }
 
 // Join calls conversations.join, and forgets the guard's answer about

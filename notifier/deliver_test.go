@@ -300,3 +300,29 @@ func TestNotificationWhoseJobIsLostIsRequeued(t *testing.T) {
 		t.Errorf("a delivered notification was requeued")
 	}
 }
+
+func TestDuePassFillsMissingTimezonesFromSlack(t *testing.T) {
+	f := newFixture(t, fixtureOptions{})
+	f.srv.AddUser(slacktest.User{ID: "U0ADA", Name: "ada", TZ: "Asia/Tokyo"})
+	f.srv.AddUser(slacktest.User{ID: "U0SAM", Name: "sam", TZ: "Europe/Paris"})
+	f.mustImport("users", "slack_id,role,name\nU0GONE,csm,Gone Person\n")
+	if _, err := f.n.DuePass(f.ctx, f.clock.Now(), false); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]string{
+		"U0ADA":  "Asia/Tokyo",          // empty in the import: Slack's
+		"U0SAM":  "America/Los_Angeles", // set by the import: kept
+		"U0GONE": "",                    // unknown to Slack: asked once
+	} {
+		u, err := f.db.UserBySlackID(f.ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Timezone != want {
+			t.Errorf("%s: time zone %q, want %q", id, u.Timezone, want)
+		}
+	}
+	if left, err := f.db.UsersWithoutTimezone(f.ctx, 10); err != nil || len(left) != 0 {
+		t.Errorf("users still without a time zone: %v, %v; want none (each asked once)", left, err)
+	}
+}

@@ -43,6 +43,10 @@ type Store interface {
 	// notification id: itself once sent, else the fallback made from it,
 	// followed to the end (csbot.ErrNotFound when none was sent).
 	PostedAs(ctx context.Context, id int64) (csbot.Notification, error)
+	// UsersWithoutTimezone and SetUserTimezone fill in the time zones the
+	// users import left empty, from Slack.
+	UsersWithoutTimezone(ctx context.Context, limit int) ([]string, error)
+	SetUserTimezone(ctx context.Context, slackID, tz string) error
 	// AlertStatuses returns the current state of the alerts.
 	AlertStatuses(ctx context.Context, ids []int64) (map[int64]csbot.AlertStatus, error)
 }
@@ -147,6 +151,13 @@ func (n *Notifier) DuePass(ctx context.Context, now time.Time, dryRun bool) (Pas
 		name string
 		fn   func() (csbot.RunResult, error)
 	}{
+		{"timezones", func() (csbot.RunResult, error) {
+			if dryRun {
+				return csbot.RunResult{}, nil
+			}
+			n, err := n.fillTimezones(ctx)
+			return csbot.RunResult{Counts: map[string]int{"timezones": n}}, err
+		}},
 		{"reminders", func() (csbot.RunResult, error) {
 			return n.cfg.Store.QueueReminders(ctx, csbot.ReminderRun{Now: now, Policy: n.cfg.Policy, Zone: n.cfg.Location, DryRun: dryRun})
 		}},
@@ -178,6 +189,44 @@ func (n *Notifier) DuePass(ctx context.Context, now time.Time, dryRun bool) (Pas
 	out.Took = time.Since(began)
 	n.logPass(ctx, out, dryRun)
 	return out, errors.Join(errs...)
+}
+
+// timezonesPerPass caps the users.info calls of one due pass (Slack's
+// Tier 4: about 100 a minute).
+const timezonesPerPass = 50
+
+// fillTimezones asks Slack for the time zone of users the users import
+// left without one, so that their reminders and digests come at 09:00
+// their time rather than CSBOT_TIMEZONE's. It returns how many it filled.
+func (n *Notifier) fillTimezones(ctx context.Context) (int, error) {
+	if n.cfg.Slack == nil {
+		return 0, nil
+	}
+	ids, err := n.cfg.Store.UsersWithoutTimezone(ctx, timezonesPerPass)
+	if err != nil {
+		return 0, err
+	}
+	filled := 0
+	for _, id := range ids {
+		tz, err := n.cfg.Slack.UserTimezone(ctx, id)
+		if err != nil {
+			if slackCode(err) != "user_not_found" {
+				n.log.WarnContext(ctx, "cannot read a user's time zone from Slack; will ask again", "user", id, "err", err)
+				continue
+			}
+			tz = ""
+		}
+		if _, err := time.LoadLocation(tz); err != nil {
+			tz = ""
+		}
+		if err := n.cfg.Store.SetUserTimezone(ctx, id, tz); err != nil {
+			return filled, err
+		}
+		if tz != "" {
+			filled++
+		}
+	}
+	return filled, nil
 }
 
 // RunOnce runs every pass at now, in order: scores and alerts, then what

@@ -192,3 +192,41 @@ func NeutraliseMentions(s string) string {
 		s = out
 	}
 }
+
+// HandoffPlace names where a handoff is posted.
+type HandoffPlace string
+
+// The places of a handoff's posts.
+const (
+	HandoffInAccount    HandoffPlace = "account"    // the account's channel
+	HandoffInOnboarding HandoffPlace = "onboarding" // CSBOT_ONBOARDING_CHANNEL
+)
+
+// HandoffPost is the payload of the handoff notifications (NotifyHandoff,
+// NotifyHandoffUpdate, NotifyHandoffAcked, NotifyHandoffNudge,
+// NotifyHandoffEscalation). Messages are rendered from the handoff as it
+// stands when they are sent (HandoffView), so the payload only says which
+// handoff and what for.
+type HandoffPost struct {
+	Handoff int64        `json:"handoff"`
+	Place   HandoffPlace `json:"place,omitempty"`
+	// Notification, for an update, is the NotifyHandoff notification
+	// whose message changes in place.
+	Notification int64 `json:"notification,omitempty"`
+	// Change says what happened: "acknowledged", "reassigned", "amended".
+	Change string `json:"change,omitempty"`
+	// By is who made the change (Slack user id).
+	By string `json:"by,omitempty"`
+	// BusinessDays is how long a nudged handoff has waited.
+	BusinessDays int       `json:"business_days,omitempty"`
+	At           time.Time `json:"at"`
+}
+
+// HandoffView is a handoff with what its messages show besides: the
+// account, the recommended parts it lacks, and how often it was amended.
+type HandoffView struct {
+	Handoff    Handoff
+	Account    AccountBrief
+	Missing    []string
+	Amendments int
+}

@@ -32,8 +32,21 @@ const (
 	NotifyAckReminder NotificationKind = "ack_reminder"
 	// NotifyOutage tells an affected account's channel of an outage.
 	NotifyOutage NotificationKind = "outage"
-	// NotifyHandoffNudge reminds onboarding of a handoff nobody took.
+	// NotifyHandoff posts a handoff note (a HandoffPost) in the account's
+	// channel or the onboarding channel.
+	NotifyHandoff NotificationKind = "handoff"
+	// NotifyHandoffUpdate changes a posted handoff in place (acknowledged,
+	// reassigned, amended).
+	NotifyHandoffUpdate NotificationKind = "handoff_update"
+	// NotifyHandoffAcked tells the author, by DM, that onboarding took the
+	// handoff.
+	NotifyHandoffAcked NotificationKind = "handoff_acked"
+	// NotifyHandoffNudge reminds the owner (or the onboarding channel) of a
+	// handoff nobody took after a business day.
 	NotifyHandoffNudge NotificationKind = "handoff_nudge"
+	// NotifyHandoffEscalation tells the owner's manager of a handoff nobody
+	// took after three business days.
+	NotifyHandoffEscalation NotificationKind = "handoff_escalation"
 )
 
 // NotificationState is where a notification is in its delivery.

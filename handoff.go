@@ -230,3 +230,13 @@ type HandoffView struct {
 	Missing    []string
 	Amendments int
 }
+
+// HandoffFilter selects handoffs for a list: by state (any when empty),
+// owner and author (any when empty), newest first, at most Limit (default
+// 50).
+type HandoffFilter struct {
+	States []HandoffState
+	Owner  string
+	Author string
+	Limit  int
+}

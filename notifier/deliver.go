@@ -122,7 +122,7 @@ func (n *Notifier) Deliver(ctx context.Context, d csbot.Delivery) csbot.Delivery
 	if n.cfg.Slack == nil {
 		return csbot.DeliveryResult{Status: csbot.DeliveryRetry, Reason: errNoSlack.Error()}
 	}
-	if nt.Kind == csbot.NotifyAlertUpdate {
+	if nt.Kind == csbot.NotifyAlertUpdate || nt.Kind == csbot.NotifyHandoffUpdate {
 		return n.deliverUpdate(ctx, nt)
 	}
 	if res, stale := n.overtaken(ctx, nt); stale {
@@ -283,6 +283,19 @@ func (n *Notifier) overtaken(ctx context.Context, nt csbot.Notification) (csbot.
 	var want csbot.AlertState
 	var alert int64
 	switch nt.Kind {
+	case csbot.NotifyHandoffNudge, csbot.NotifyHandoffEscalation:
+		var p csbot.HandoffPost
+		if json.Unmarshal(nt.Payload, &p) != nil {
+			return csbot.DeliveryResult{}, false
+		}
+		v, err := n.cfg.Store.HandoffView(ctx, p.Handoff)
+		if err != nil {
+			return csbot.DeliveryResult{}, false // rendering tells gone from unreachable
+		}
+		if v.Handoff.State != csbot.HandoffOpen {
+			return csbot.DeliveryResult{Status: csbot.DeliverySkipped, Reason: "the handoff was acknowledged meanwhile"}, true
+		}
+		return csbot.DeliveryResult{}, false
 	case csbot.NotifyEscalation:
 		var m csbot.EscalationMessage
 		if json.Unmarshal(nt.Payload, &m) != nil {
@@ -316,21 +329,24 @@ func orElse(s, alt string) string {
 	return s
 }
 
-// deliverUpdate changes, in place, the alert message an update is about.
+// deliverUpdate changes, in place, the message an update (of an alert or
+// a handoff) is about: it renders that message's notification anew.
 func (n *Notifier) deliverUpdate(ctx context.Context, nt csbot.Notification) csbot.DeliveryResult {
-	var up csbot.AlertUpdate
+	var up struct {
+		Notification int64 `json:"notification"`
+	}
 	if err := json.Unmarshal(nt.Payload, &up); err != nil {
 		return csbot.DeliveryResult{Status: csbot.DeliverySkipped, Reason: "bad payload: " + err.Error()}
 	}
 	orig, err := n.cfg.Store.PostedAs(ctx, up.Notification)
 	switch {
 	case errors.Is(err, csbot.ErrNotFound):
-		return csbot.DeliveryResult{Status: csbot.DeliverySkipped, Reason: "the alert message was never posted; nothing to update"}
+		return csbot.DeliveryResult{Status: csbot.DeliverySkipped, Reason: "the message was never posted; nothing to update"}
 	case errors.Is(err, csbot.ErrNotYet):
 		// Still on its way (or its outcome unknown): update it once it
 		// is there, since a render made before this change may be what
 		// gets posted.
-		return csbot.DeliveryResult{Status: csbot.DeliveryRetry, Reason: "the alert message is not posted yet"}
+		return csbot.DeliveryResult{Status: csbot.DeliveryRetry, Reason: "the message is not posted yet"}
 	case err != nil:
 		return csbot.DeliveryResult{Status: csbot.DeliveryRetry, Reason: err.Error()}
 	}

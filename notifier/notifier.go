@@ -47,6 +47,11 @@ type Store interface {
 	// users import left empty, from Slack.
 	UsersWithoutTimezone(ctx context.Context, limit int) ([]string, error)
 	SetUserTimezone(ctx context.Context, slackID, tz string) error
+	// HandoffView returns a handoff as its messages show it.
+	HandoffView(ctx context.Context, id int64) (csbot.HandoffView, error)
+	// QueueHandoffNudges writes the nudges and escalations of handoffs
+	// nobody acknowledged.
+	QueueHandoffNudges(ctx context.Context, run csbot.DueRun, onboardingChannel string) (csbot.RunResult, error)
 	// AlertStatuses returns the current state of the alerts.
 	AlertStatuses(ctx context.Context, ids []int64) (map[int64]csbot.AlertStatus, error)
 }
@@ -55,6 +60,9 @@ type Store interface {
 type Config struct {
 	Store  Store
 	Policy csbot.Policy
+	// OnboardingChannel is where handoffs go besides the account channel,
+	// and their nudges when they have no owner (CSBOT_ONBOARDING_CHANNEL).
+	OnboardingChannel string
 	// Location is the zone of users whose own zone is unknown
 	// (CSBOT_TIMEZONE). Default UTC.
 	Location *time.Location
@@ -139,7 +147,8 @@ func (n *Notifier) ScorePass(ctx context.Context, now time.Time, dryRun bool) (P
 // renewal reminders at the reminder hour in each CSM's zone, weekly
 // digests at the digest hour in each manager's, escalations of alerts
 // nobody acknowledged in time, reminders of acknowledged alerts still
-// open, and outage notices. Everything due by now and not yet written is
+// open, outage notices, and nudges and escalations of handoffs nobody
+// acknowledged. Everything due by now and not yet written is
 // written once, however long csbot was down. It also requeues the
 // delivery of any notification whose job was lost, so none is left
 // behind.
@@ -164,6 +173,9 @@ func (n *Notifier) DuePass(ctx context.Context, now time.Time, dryRun bool) (Pas
 		{"digests", func() (csbot.RunResult, error) { return n.cfg.Store.QueueDigests(ctx, run) }},
 		{"escalations", func() (csbot.RunResult, error) { return n.cfg.Store.QueueEscalations(ctx, run) }},
 		{"outages", func() (csbot.RunResult, error) { return n.cfg.Store.QueueOutageNotices(ctx, run) }},
+		{"handoff nudges", func() (csbot.RunResult, error) {
+			return n.cfg.Store.QueueHandoffNudges(ctx, run, n.cfg.OnboardingChannel)
+		}},
 		{"orphans", func() (csbot.RunResult, error) {
 			if dryRun {
 				return csbot.RunResult{}, nil

@@ -82,6 +82,9 @@ func (n *Notifier) render(ctx context.Context, nt csbot.Notification) (bot.Messa
 			return bot.Message{}, fmt.Errorf("%w: acknowledged-alert reminder: %w", errBadPayload, err)
 		}
 		return renderAckReminder(m, n.cfg.Location), nil
+	case csbot.NotifyHandoff, csbot.NotifyHandoffUpdate, csbot.NotifyHandoffAcked,
+		csbot.NotifyHandoffNudge, csbot.NotifyHandoffEscalation:
+		return n.renderHandoffKind(ctx, nt)
 	case csbot.NotifyOutage:
 		var m csbot.OutageMessage
 		if err := json.Unmarshal(nt.Payload, &m); err != nil {

@@ -59,7 +59,8 @@ func runNotify(ctx context.Context, cfg config, log *slog.Logger, args []string,
 	}
 	defer db.close()
 
-	ncfg := notifier.Config{Store: db.Store, Policy: policy, Location: loc, Now: clock, Logger: log}
+	ncfg := notifier.Config{Store: db.Store, Policy: policy, Location: loc, Now: clock, Logger: log,
+		OnboardingChannel: cfg.OnboardingChan}
 	var poster *bot.Poster
 	if !*dryRun {
 		api := bot.NewClient(cfg.BotToken, cfg.AppToken, cfg.SlackAPIURL)

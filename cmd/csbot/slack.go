@@ -33,7 +33,8 @@ func runSlack(ctx context.Context, cfg config, log *slog.Logger, db *database, p
 		return err
 	}
 	n, err := notifier.New(notifier.Config{Store: db.Store, Policy: policy, Location: loc, Logger: log,
-		Slack: notifier.SlackClient{Poster: poster, Guard: rt.Guard(), API: api}})
+		OnboardingChannel: cfg.OnboardingChan,
+		Slack:             notifier.SlackClient{Poster: poster, Guard: rt.Guard(), API: api}})
 	if err != nil {
 		return err
 	}

@@ -68,6 +68,30 @@ type Store interface {
 	// SetNotifyPrefs replaces the user's alert routes (and records it in
 	// the audit log); csbot.ErrNotFound when csbot does not know the user.
 	SetNotifyPrefs(ctx context.Context, slackID string, p csbot.NotifyPrefs) error
+	// CreateAccount adds an account csbot learns of in Slack (a handoff
+	// for a new customer) and returns it; an error with a Conflict method
+	// (see conflicted) when an account of that name exists.
+	CreateAccount(ctx context.Context, a csbot.Account, by string, now time.Time) (csbot.Account, error)
+	// CreateHandoff stores a handoff and the notifications that post it
+	// in the account's channel and onboardingChannel, and returns it.
+	CreateHandoff(ctx context.Context, h csbot.Handoff, onboardingChannel string, now time.Time) (csbot.Handoff, error)
+	// HandoffView returns the handoff with its account, or
+	// csbot.ErrNotFound.
+	HandoffView(ctx context.Context, id int64) (csbot.HandoffView, error)
+	// OpenHandoffOf returns the account's latest handoff not closed, or
+	// csbot.ErrNotFound.
+	OpenHandoffOf(ctx context.Context, accountID int64) (csbot.Handoff, error)
+	// AmendHandoff replaces a handoff's fields, keeping the version before
+	// in its history, and updates its posts.
+	AmendHandoff(ctx context.Context, h csbot.Handoff, by string, now time.Time) (csbot.Handoff, error)
+	// AckHandoff records that by took the handoff; false, writing
+	// nothing, when it was not open (acknowledged already: the handoff
+	// says by whom; or closed).
+	AckHandoff(ctx context.Context, id int64, by string, now time.Time) (csbot.Handoff, bool, error)
+	// ReassignHandoff gives the handoff to owner and updates its posts.
+	ReassignHandoff(ctx context.Context, id int64, owner, by string, now time.Time) (csbot.Handoff, error)
+	// Handoffs lists the handoffs the filter selects, newest first.
+	Handoffs(ctx context.Context, f csbot.HandoffFilter) ([]csbot.HandoffView, error)
 }
 
 // Channels tells what Slack says of a channel. *bot.Guard satisfies it;
@@ -84,6 +108,12 @@ type Registrar interface {
 	HandleEvent(eventType string, fn bot.EventFunc)
 }
 
+// ShortcutRegistrar is a Registrar that takes shortcuts too, as
+// *bot.Runtime does; Register gives it the handoff shortcuts.
+type ShortcutRegistrar interface {
+	HandleShortcut(callbackID string, fn bot.ShortcutFunc)
+}
+
 // Config is what the commands need.
 type Config struct {
 	Store  Store
@@ -97,12 +127,15 @@ type Config struct {
 	// Channels, if set, lets /health link check the channel (archived,
 	// shared with another organisation).
 	Channels Channels
+	// OnboardingChannel is the channel handoffs are posted in besides the
+	// account's own (CSBOT_ONBOARDING_CHANNEL); empty when there is none.
+	OnboardingChannel string
 	// Now is the clock; time.Now when nil.
 	Now    func() time.Time
 	Logger *slog.Logger
 }
 
-// Commands answers /health and /renewals.
+// Commands answers /health, /renewals and /handoff.
 type Commands struct {
 	cfg      Config
 	log      *slog.Logger
@@ -132,6 +165,7 @@ func New(cfg Config) *Commands {
 	c.commands = map[string]bot.CommandFunc{
 		"/health":   c.health,
 		"/renewals": c.renewals,
+		"/handoff":  c.handoff,
 	}
 	c.views = map[string]accountView{
 		"health":   c.healthOf,
@@ -139,12 +173,13 @@ func New(cfg Config) *Commands {
 		"link":     c.linkOf,
 		// "touchpoint" is where the alerts' "Log a touchpoint" leads.
 		"touchpoint": c.touchpointOf,
+		"handoff":    c.handoffOf,
 	}
 	return c
 }
 
 // Register gives r the commands and the handlers of their buttons, modals
-// and events.
+// and events, and the handoff shortcuts when r is a ShortcutRegistrar.
 func (c *Commands) Register(r Registrar) {
 	for name, fn := range c.commands {
 		r.HandleCommand(name, fn)
@@ -154,6 +189,7 @@ func (c *Commands) Register(r Registrar) {
 	c.registerTouchpoint(r)
 	c.registerOutcome(r)
 	c.registerSettings(r)
+	c.registerHandoff(r)
 }
 
 // Command returns the handler of the slash command (with its slash), nil

@@ -166,5 +166,5 @@ func newCommands(cfg config, policy csbot.Policy, db *database, channels command
 		return nil, err
 	}
 	return commands.New(commands.Config{Store: db.Store, Policy: policy, FiscalYearStart: month,
-		Location: loc, Channels: channels, Logger: log}), nil
+		Location: loc, Channels: channels, Logger: log, OnboardingChannel: cfg.OnboardingChan}), nil
 }

@@ -59,6 +59,19 @@ type Reply struct {
 	UpdateView *slack.ModalViewRequest
 	// PublishHome publishes the user's App Home tab.
 	PublishHome *slack.HomeTabViewRequest
+	// ThreadReply, when set, is posted in a thread of a channel (a
+	// question under a handoff), besides the reply. The channel guard
+	// applies: it is not posted in a channel shared with another
+	// organisation, or one csbot cannot check.
+	ThreadReply *ThreadReply
+}
+
+// ThreadReply is a message posted as a reply in a thread.
+type ThreadReply struct {
+	Channel string
+	TS      string // the thread's parent message
+	// Text is mrkdwn; escape data in it (see Escape).
+	Text string
 }
 
 // hasMessage reports whether r carries a message to send.
@@ -841,6 +854,12 @@ func (r *Runtime) deliver(ctx context.Context, log *slog.Logger, t target, rep R
 			log.Error("views.publish", "err", err)
 		}
 	}
+	if tr := rep.ThreadReply; tr != nil {
+		if err := r.postThreadReply(ctx, *tr); err != nil {
+			log.Warn("thread reply not posted", "channel", tr.Channel, "err", err)
+			rep.Text = strings.TrimSpace(rep.Text + "\n\n_" + noteThreadFailed + "_")
+		}
+	}
 	if !rep.hasMessage() {
 		return
 	}
@@ -877,6 +896,22 @@ func (r *Runtime) deliver(ctx context.Context, log *slog.Logger, t target, rep R
 	if err != nil {
 		log.Error("send reply", "err", err)
 	}
+}
+
+// noteThreadFailed ends a reply whose thread reply could not be posted.
+const noteThreadFailed = "csbot could not post it in the thread (the channel is shared outside the company, or Slack refused); please post it there yourself."
+
+// postThreadReply posts tr in its thread after the channel guard's check.
+func (r *Runtime) postThreadReply(ctx context.Context, tr ThreadReply) error {
+	ch, err := r.guard.Channel(ctx, tr.Channel, ChannelRecheck)
+	if err != nil {
+		return fmt.Errorf("check channel: %w", err)
+	}
+	if ch.External() {
+		return errors.New("the channel is shared with another organisation")
+	}
+	_, err = r.sender.Send(ctx, Message{Channel: tr.Channel, ThreadTS: tr.TS, Text: tr.Text, Priority: PriorityInteractive})
+	return err
 }
 
 // guardChannel keeps an internal in-channel reply out of a channel shared

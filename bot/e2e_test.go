@@ -87,13 +87,7 @@ func (l *logBuffer) count(msg string) int {
 type directSender struct{ api *slack.Client }
 
 func (d directSender) Send(ctx context.Context, m Message) (string, error) {
-	var opts []slack.MsgOption
-	if m.Text != "" {
-		opts = append(opts, slack.MsgOptionText(m.Text, false))
-	}
-	if len(m.Blocks) > 0 {
-		opts = append(opts, slack.MsgOptionBlocks(m.Blocks...))
-	}
+	opts := m.options()
 	switch {
 	case m.EphemeralUser != "":
 		return d.api.PostEphemeralContext(ctx, m.Channel, m.EphemeralUser, opts...)
@@ -1044,5 +1038,46 @@ func TestShortcutOpensAModal(t *testing.T) {
 		return false
 	}); err != nil {
 		t.Errorf("handoff modal never opened: %v", err)
+	}
+}
+
+func TestThreadRepliesAreGuarded(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	h := newHarness(ctx, t)
+	h.start(ctx, t, nil, func(rt *Runtime) {
+		rt.HandleView("question", ViewHandler{
+			Submit: func(_ context.Context, req ViewRequest) (Reply, error) {
+				ch := req.View.PrivateMetadata
+				return Reply{Text: "Asked in the thread.", ThreadReply: &ThreadReply{Channel: ch, TS: "1700000000.000100", Text: "Who runs SSO?"}}, nil
+			},
+		})
+	})
+	for _, tt := range []struct {
+		channel string
+		posted  bool
+	}{{acme, true}, {shared, false}} {
+		env, err := h.srv.SendInteraction(ctx, slacktest.Interaction{Type: "view_submission", UserID: csm, CallbackID: "question",
+			PrivateMetadata: tt.channel})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.ack(ctx, t, env)
+		call, err := h.srv.WaitForCall(ctx, "chat.postMessage", func(c slacktest.Call) bool {
+			return c.Param("channel") == csm && strings.Contains(c.Param("text"), "Asked in the thread.") &&
+				strings.Contains(c.Param("text"), noteThreadFailed) == !tt.posted
+		})
+		if err != nil || !call.OK() {
+			t.Fatalf("%s: the asker's confirmation: %+v, %v", tt.channel, call, err)
+		}
+		var inThread []slacktest.Call
+		for _, c := range h.srv.Calls("chat.postMessage") {
+			if c.OK() && c.Param("channel") == tt.channel && c.Param("thread_ts") == "1700000000.000100" {
+				inThread = append(inThread, c)
+			}
+		}
+		if got := len(inThread) == 1; got != tt.posted {
+			t.Errorf("%s: %d thread replies, want posted=%v", tt.channel, len(inThread), tt.posted)
+		}
 	}
 }

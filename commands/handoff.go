@@ -808,9 +808,10 @@ func (c *Commands) validateQuestion(_ context.Context, req bot.ViewRequest) (map
 	return problems, nil
 }
 
-// submitQuestion answers a question about a handoff. A reply cannot be
-// posted in the handoff's thread (bot.Reply has no thread), so the asker
-// gets the question back, with a link to the thread to paste it in.
+// submitQuestion posts a question about a handoff in the thread of the
+// handoff's message it was asked from, mentioning the author, and tells
+// the asker; without that message, the asker gets the question back to
+// post themselves.
 func (c *Commands) submitQuestion(ctx context.Context, req bot.ViewRequest) (bot.Reply, error) {
 	m, q, problems, err := parseQuestion(req.View.PrivateMetadata, viewValues(req.View))
 	if err != nil {
@@ -832,12 +833,16 @@ func (c *Commands) submitQuestion(ctx context.Context, req bot.ViewRequest) (bot
 	for _, l := range strings.Split(bot.Escape(csbot.NeutraliseMentions(q)), "\n") {
 		quoted = append(quoted, "> "+l)
 	}
-	where := "in the handoff's thread"
 	if m.Channel != "" && m.TS != "" {
-		where = "in " + bot.Link("https://slack.com/archives/"+m.Channel+"/p"+strings.ReplaceAll(m.TS, ".", ""), "the handoff's thread")
+		post := fmt.Sprintf("❓ %s asks %s about this handoff:\n%s", bot.UserMention(req.UserID),
+			bot.UserMention(v.Handoff.Author), strings.Join(quoted, "\n"))
+		text := fmt.Sprintf("Asked %s in the thread of the handoff for %s.", bot.UserMention(v.Handoff.Author),
+			bot.Bold(bot.Truncate(v.Account.Name, maxNameChars)))
+		return bot.Reply{Text: text, ThreadReply: &bot.ThreadReply{Channel: m.Channel, TS: m.TS,
+			Text: bot.TruncateMrkdwn(post, bot.MaxFallbackText)}}, nil
 	}
-	text := fmt.Sprintf("Your question for %s about the handoff for %s:\n%s\ncsbot can't post it in the thread for you yet: please ask it %s.",
-		bot.UserMention(v.Handoff.Author), bot.Bold(bot.Truncate(v.Account.Name, maxNameChars)), strings.Join(quoted, "\n"), where)
+	text := fmt.Sprintf("Your question for %s about the handoff for %s:\n%s\nPlease ask it in the handoff's thread.",
+		bot.UserMention(v.Handoff.Author), bot.Bold(bot.Truncate(v.Account.Name, maxNameChars)), strings.Join(quoted, "\n"))
 	return bot.Reply{Text: bot.TruncateMrkdwn(text, bot.MaxFallbackText)}, nil
 }
 

@@ -672,10 +672,16 @@ func TestHandoffQuestion(t *testing.T) {
 	}
 	rep = e.submit(ctx, t, e.view(ctx, t, "U0ONB1", commands.QuestionCallbackForTest, v.PrivateMetadata,
 		handoffValues("question", "Who runs SSO <!channel>?\nAnd when?")))
-	for _, want := range []string{"Your question for <@U0SALES> about the handoff for *Acme Corp*:", "> Who runs SSO ‹!channel›?\n> And when?",
-		"<https://slack.com/archives/C0ONBRD/p1700000000000100|the handoff's thread>"} {
-		if !strings.Contains(rep.Text, want) {
-			t.Errorf("question reply lacks %q:\n%s", want, rep.Text)
+	tr := rep.ThreadReply
+	if tr == nil || tr.Channel != handoffOnboardingChannel || tr.TS != "1700000000.000100" {
+		t.Fatalf("question reply thread %+v, want a reply under the handoff in %s", tr, handoffOnboardingChannel)
+	}
+	for _, want := range []string{"<@U0ONB1> asks <@U0SALES> about this handoff:", "> Who runs SSO ‹!channel›?\n> And when?"} {
+		if !strings.Contains(tr.Text, want) {
+			t.Errorf("thread reply lacks %q:\n%s", want, tr.Text)
 		}
+	}
+	if !strings.Contains(rep.Text, "Asked <@U0SALES> in the thread of the handoff for *Acme Corp*") {
+		t.Errorf("confirmation %q", rep.Text)
 	}
 }

@@ -31,7 +31,8 @@ type EBRFacts struct {
 	Satisfaction EBRSatisfaction `json:"satisfaction"`
 	Touchpoints  []EBRTouchpoint `json:"touchpoints,omitempty"` // in the period, newest first, at most 10
 	Renewal      *RenewalBrief   `json:"renewal,omitempty"`     // the next open renewal
-	// Risks are the account's open alerts at the period's end.
+	// Risks are the account's live alerts when the sheet is made (alert
+	// states have no history to read them at the period's end).
 	Risks []AlertItem `json:"risks,omitempty"`
 }
 

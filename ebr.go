@@ -121,3 +121,24 @@ type FlaggedFigure struct {
 	Section string `json:"section"`
 	Text    string `json:"text"` // as written: "$18.4k", "42%"
 }
+
+// EBRVersion is one stored version of an account's draft for a period:
+// the draft, the fact sheet it was made from, and what made it.
+type EBRVersion struct {
+	ID        int64
+	AccountID int64
+	Period    EBRPeriod
+	Version   int
+	By        string // Slack user id of whoever asked for it or edited it
+	Facts     EBRFacts
+	Draft     EBRDraft
+	// Edited marks a version a person wrote over a draft.
+	Edited bool
+	// FactsHash and PromptHash identify the sheet and the prompt;
+	// tokens and latency are the model's, zero for the template.
+	FactsHash                      string
+	PromptHash                     string
+	PromptTokens, CompletionTokens int
+	Latency                        time.Duration
+	CreatedAt                      time.Time
+}

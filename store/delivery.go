@@ -374,45 +374,16 @@ func (s *Store) recordDelivery(ctx context.Context, d csbot.Delivery, r csbot.De
 	return retry
 }
 
-const insertNotificationSQL = `
-INSERT INTO notifications (dedupe_key, kind, account_id, target_channel, target_user, fallback_user,
-                           fallback_of, note, payload, next_attempt_at, created_at, updated_at)
-VALUES ($1, $2, nullif($3, 0::bigint), nullif($4, ''), nullif($5, ''), nullif($6, ''),
-        nullif($7, 0::bigint), $8, $9, $10, $11, $11)
-ON CONFLICT (dedupe_key) DO NOTHING
-RETURNING id`
-
 // insertNotification writes n in tx, unless a notification with its key
 // exists, and then enqueues its delivery in the same transaction. It
 // returns n with its id and whether it was written. NotBefore defaults to
-// now.
+// now. It is insertNotifications for one.
 func (s *Store) insertNotification(ctx context.Context, tx pgx.Tx, n csbot.Notification, now time.Time) (csbot.Notification, bool, error) {
-	if n.Key == "" || n.Kind == "" {
-		return n, false, errors.New("notification without key or kind")
-	}
-	if n.Channel == "" && n.User == "" {
-		return n, false, fmt.Errorf("notification %s has neither channel nor user", n.Key)
-	}
-	if n.NotBefore.IsZero() || n.NotBefore.Before(now) {
-		n.NotBefore = now
-	}
-	payload := []byte(n.Payload)
-	if len(payload) == 0 {
-		payload = []byte("{}")
-	}
-	err := tx.QueryRow(ctx, insertNotificationSQL, n.Key, n.Kind, n.AccountID, n.Channel, n.User, n.FallbackUser,
-		n.FallbackOf, n.Note, payload, n.NotBefore, now).Scan(&n.ID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return n, false, nil
-	}
+	out, written, err := s.insertNotifications(ctx, tx, []csbot.Notification{n}, now)
 	if err != nil {
-		return n, false, fmt.Errorf("insert notification %s: %w", n.Key, err)
+		return n, false, err
 	}
-	n.State, n.CreatedAt = csbot.NotificationPending, now
-	if err := s.enqueue(ctx, tx, n.ID, n.NotBefore.Sub(now)); err != nil {
-		return n, false, fmt.Errorf("enqueue notification %s: %w", n.Key, err)
-	}
-	return n, true, nil
+	return out[0], written[0], nil
 }
 
 const insertNotificationsSQL = `
@@ -483,11 +454,8 @@ func (s *Store) insertNotifications(ctx context.Context, tx pgx.Tx, ns []csbot.N
 		if !w {
 			continue
 		}
-		opts := &river.InsertOpts{}
-		if d := out[i].NotBefore.Sub(now); d > 0 {
-			opts.ScheduledAt = s.queueNow().Add(d)
-		}
-		jobs = append(jobs, river.InsertManyParams{Args: deliverArgs{Notification: out[i].ID}, InsertOpts: opts})
+		jobs = append(jobs, river.InsertManyParams{Args: deliverArgs{Notification: out[i].ID},
+			InsertOpts: s.jobOpts(out[i].NotBefore.Sub(now))})
 	}
 	if len(jobs) > 0 {
 		if _, err := s.river.InsertManyTx(ctx, tx, jobs); err != nil {
@@ -501,12 +469,19 @@ func (s *Store) insertNotifications(ctx context.Context, tx pgx.Tx, ns []csbot.N
 // delay. A job due now is inserted available, so an idle worker takes it
 // at once; a delayed one is scheduled relative to the queue's clock.
 func (s *Store) enqueue(ctx context.Context, tx pgx.Tx, id int64, delay time.Duration) error {
+	_, err := s.river.InsertTx(ctx, tx, deliverArgs{Notification: id}, s.jobOpts(delay))
+	return err
+}
+
+// jobOpts are the insert options of a delivery job due after delay: none
+// for a job due now (inserted available), else a time on the queue's
+// clock.
+func (s *Store) jobOpts(delay time.Duration) *river.InsertOpts {
 	opts := &river.InsertOpts{}
 	if delay > 0 {
 		opts.ScheduledAt = s.queueNow().Add(delay)
 	}
-	_, err := s.river.InsertTx(ctx, tx, deliverArgs{Notification: id}, opts)
-	return err
+	return opts
 }
 
 // orphansSQL finds the notifications not yet done whose delivery job is

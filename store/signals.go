@@ -554,6 +554,14 @@ type outgoing struct {
 	channel string // the channel of those alerts, when posted in one
 }
 
+// alertChangeTargets ends the queries that change alerts (an "up" CTE
+// returning id, account_id, notification_id): each alert changed with the
+// target of its message.
+const alertChangeTargets = `
+SELECT up.id, up.account_id, coalesce(n.id, 0), coalesce(n.target_channel, ''), coalesce(n.target_user, '')
+  FROM up
+  LEFT JOIN notifications n ON n.id = up.notification_id`
+
 const (
 	// reopenAlertsSQL reopens the resolved alerts $1 at $2 and returns
 	// them with the targets of their messages.
@@ -563,10 +571,7 @@ WITH up AS (
                       resolved_at = NULL, updated_at = $2
      WHERE id = ANY($1::bigint[]) AND state = 'resolved'
     RETURNING id, account_id, notification_id
-)
-SELECT up.id, up.account_id, coalesce(n.id, 0), coalesce(n.target_channel, ''), coalesce(n.target_user, '')
-  FROM up
-  LEFT JOIN notifications n ON n.id = up.notification_id`
+)` + alertChangeTargets
 
 	reopenFamiliesSQL = `UPDATE signal_families SET last_seen = $2, resolved_at = NULL WHERE family = ANY($1::text[])`
 
@@ -577,10 +582,7 @@ WITH up AS (
     UPDATE alerts SET state = 'resolved', resolved_at = $2, updated_at = $2
      WHERE id = ANY($1::bigint[]) AND state <> 'resolved'
     RETURNING id, account_id, notification_id
-)
-SELECT up.id, up.account_id, coalesce(n.id, 0), coalesce(n.target_channel, ''), coalesce(n.target_user, '')
-  FROM up
-  LEFT JOIN notifications n ON n.id = up.notification_id`
+)` + alertChangeTargets
 
 	resolveFamiliesSQL = `UPDATE signal_families SET resolved_at = $2 WHERE family = ANY($1::text[])`
 
@@ -592,10 +594,7 @@ WITH up AS (
     UPDATE alerts SET state = 'superseded', updated_at = $2
      WHERE id = ANY($1::bigint[]) AND state IN ('open', 'acknowledged', 'escalated', 'snoozed')
     RETURNING id, account_id, notification_id
-)
-SELECT up.id, up.account_id, coalesce(n.id, 0), coalesce(n.target_channel, ''), coalesce(n.target_user, '')
-  FROM up
-  LEFT JOIN notifications n ON n.id = up.notification_id`
+)` + alertChangeTargets
 )
 
 // supersede marks the alerts that worse alerts replace as superseded, and

@@ -137,16 +137,7 @@ func renderAlert(nt csbot.Notification, m csbot.AlertMessage, st map[int64]csbot
 	blocks = append(blocks, bot.FitSection(strings.Join(lines, "\n")))
 
 	var facts []string
-	h := m.Health
-	if h.Band != "" {
-		f := fmt.Sprintf("%s Health %d/100 %s", h.Band.Emoji(), h.Score, h.Band)
-		if t := h.Trend.String(); t != "" {
-			f += "  " + t
-		}
-		facts = append(facts, f)
-	} else {
-		facts = append(facts, "⚪ Not scored yet")
-	}
+	facts = append(facts, healthLine(m.Health))
 	if r := m.Renewal; r != nil {
 		f := fmt.Sprintf("📅 Renewal %s (%s), %s at stake", shortDay(r.Date, time.UTC), csbot.DaysText(r.DaysLeft), r.ARR.String())
 		if r.AutoRenew {
@@ -263,16 +254,7 @@ func renderReminder(nt csbot.Notification, m csbot.ReminderMessage, now time.Tim
 	if len(who) > 0 {
 		body = append(body, strings.Join(who, "  ·  "))
 	}
-	h := m.Health
-	if h.Band != "" {
-		f := fmt.Sprintf("%s Health %d/100 %s", h.Band.Emoji(), h.Score, h.Band)
-		if t := h.Trend.String(); t != "" {
-			f += "  " + t
-		}
-		body = append(body, f)
-	} else {
-		body = append(body, "⚪ Not scored yet")
-	}
+	body = append(body, healthLine(m.Health))
 	if r.Contact != "" {
 		c := "🤝 Renewal contact: " + bot.Escape(r.Contact)
 		if r.ContactRef != "" {
@@ -311,6 +293,18 @@ func renderReminder(nt csbot.Notification, m csbot.ReminderMessage, now time.Tim
 	text := fmt.Sprintf("Renewal %s: %s, %s ARR on %s", csbot.DaysText(rem.DaysLeft), bot.Escape(a.Name), r.ARR.String(),
 		shortDay(r.Date, time.UTC))
 	return bot.Message{Text: text, Blocks: blocks}
+}
+
+// healthLine is an account's health in a message: band, score and trend.
+func healthLine(h csbot.HealthBrief) string {
+	if h.Band == "" {
+		return "⚪ Not scored yet"
+	}
+	f := fmt.Sprintf("%s Health %d/100 %s", h.Band.Emoji(), h.Score, h.Band)
+	if t := h.Trend.String(); t != "" {
+		f += "  " + t
+	}
+	return f
 }
 
 func contextBlock(mrkdwn string) *slack.ContextBlock {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/csbot/csbot/bot"
@@ -71,5 +72,22 @@ func checkGoldenReply(t *testing.T, name string, rep bot.Reply) {
 	}
 	if diff := cmp.Diff(string(want), string(got)); diff != "" {
 		t.Errorf("%s differs (-want +got; run with -update if intended):\n%s", path, diff)
+	}
+}
+
+// wantErrorBlocks checks that a form's validation errors name exactly the
+// blocks want (sorted), each with a message.
+func wantErrorBlocks(t *testing.T, errs map[string]string, want []string) {
+	t.Helper()
+	var got []string
+	for k, msg := range errs {
+		if msg == "" {
+			t.Errorf("empty message for %s", k)
+		}
+		got = append(got, k)
+	}
+	slices.Sort(got)
+	if !slices.Equal(got, want) {
+		t.Errorf("Validate errors on %v (%v), want on %v", got, errs, want)
 	}
 }

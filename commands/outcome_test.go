@@ -195,17 +195,7 @@ func TestOutcomeValidate(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Validate: %v", err)
 			}
-			var got []string
-			for k, msg := range errs {
-				if msg == "" {
-					t.Errorf("empty message for %s", k)
-				}
-				got = append(got, k)
-			}
-			slices.Sort(got)
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("Validate errors on %v (%v), want on %v", got, errs, tt.want)
-			}
+			wantErrorBlocks(t, errs, tt.want)
 		})
 	}
 	errs, err := validate(ctx, e.outcomeRequest(ctx, t, "U0CSM1", acme.ID, "churned", "", ""))

@@ -172,17 +172,7 @@ func TestTouchpointValidate(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Validate: %v", err)
 			}
-			var got []string
-			for k, msg := range errs {
-				if msg == "" {
-					t.Errorf("empty message for %s", k)
-				}
-				got = append(got, k)
-			}
-			slices.Sort(got)
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("Validate errors on %v (%v), want on %v", got, errs, tt.want)
-			}
+			wantErrorBlocks(t, errs, tt.want)
 		})
 	}
 	if _, err := validate(ctx, bot.ViewRequest{Request: bot.Request{Actor: csm}, View: slack.View{PrivateMetadata: "acme"}}); err == nil {

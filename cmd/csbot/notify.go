@@ -85,22 +85,13 @@ func runNotify(ctx context.Context, cfg config, log *slog.Logger, args []string,
 
 	dctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	pctx, stopPoster := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopPoster()
-	posterDone := make(chan error, 1)
-	go func() { posterDone <- poster.Run(pctx) }()
-	runCtx, stopDelivery := context.WithCancel(dctx)
-	deliveryDone := make(chan error, 1)
-	go func() { deliveryDone <- db.RunDelivery(runCtx, n.Deliver) }()
+	stopDelivery := startDelivery(dctx, db, n, poster)
 	waitErr := n.WaitDelivered(dctx, 0, func(left int) {
 		if left > 0 {
 			fmt.Fprintf(stdout, "delivering: %d left\n", left)
 		}
 	})
-	stopDelivery()
-	derr := <-deliveryDone
-	stopPoster()
-	<-posterDone
+	derr := stopDelivery()
 	if waitErr != nil {
 		return fmt.Errorf("notify: delivery did not finish: %w", waitErr)
 	}

@@ -47,28 +47,17 @@ func runSlack(ctx context.Context, cfg config, log *slog.Logger, db *database, p
 	}
 
 	// Stop in reverse: the Socket Mode link and the scheduler, then
-	// delivery (attempts in flight finish), then the poster they post
-	// through.
-	pctx, stopPoster := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopPoster()
-	posterDone := make(chan error, 1)
-	go func() { posterDone <- poster.Run(pctx) }()
-	dctx, stopDelivery := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopDelivery()
-	deliveryDone := make(chan error, 1)
-	go func() { deliveryDone <- db.RunDelivery(dctx, n.Deliver) }()
+	// delivery and the poster.
+	stopDelivery := startDelivery(context.WithoutCancel(ctx), db, n, poster)
 	sched.Start()
 	log.Info("connecting to Slack over Socket Mode", "api", cfg.SlackAPIURL)
 	err = rt.Run(ctx)
 	if serr := sched.Shutdown(); serr != nil {
 		log.Warn("scheduler did not stop cleanly", "err", serr)
 	}
-	stopDelivery()
-	if derr := <-deliveryDone; derr != nil {
+	if derr := stopDelivery(); derr != nil {
 		log.Warn("delivery did not stop cleanly", "err", derr)
 	}
-	stopPoster()
-	<-posterDone
 	var te *bot.TokenError
 	if errors.As(err, &te) {
 		return usagef("%v", te)
@@ -77,6 +66,26 @@ func runSlack(ctx context.Context, cfg config, log *slog.Logger, db *database, p
 		return fmt.Errorf("slack: %w", err)
 	}
 	return nil
+}
+
+// startDelivery runs the poster, and the notifier's delivery until ctx
+// ends, in the background. The returned stop ends delivery (attempts in
+// flight finish), then the poster they post through, and returns
+// delivery's error; it may be called once.
+func startDelivery(ctx context.Context, db *database, n *notifier.Notifier, poster *bot.Poster) (stop func() error) {
+	pctx, stopPoster := context.WithCancel(context.WithoutCancel(ctx))
+	posterDone := make(chan error, 1)
+	go func() { posterDone <- poster.Run(pctx) }()
+	dctx, stopRun := context.WithCancel(ctx)
+	deliveryDone := make(chan error, 1)
+	go func() { deliveryDone <- db.RunDelivery(dctx, n.Deliver) }()
+	return func() error {
+		stopRun()
+		err := <-deliveryDone
+		stopPoster()
+		<-posterDone
+		return err
+	}
 }
 
 // wireSlack builds the Slack runtime with every handler csbot has, the

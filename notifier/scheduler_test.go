@@ -170,20 +170,6 @@ func (sc *scheduled) mustImport(kind, text string) {
 	}
 }
 
-// reminders returns the reminder notifications written so far, by key.
-func (sc *scheduled) reminders() map[string]csbot.ReminderMessage {
-	sc.t.Helper()
-	out := map[string]csbot.ReminderMessage{}
-	for _, n := range sc.listNotifications(csbot.NotifyReminder) {
-		var m csbot.ReminderMessage
-		if err := json.Unmarshal(n.Payload, &m); err != nil {
-			sc.t.Fatal(err)
-		}
-		out[n.Key] = m
-	}
-	return out
-}
-
 // listNotifications reads every notification of a kind.
 func (sc *scheduled) listNotifications(kind csbot.NotificationKind) []csbot.Notification {
 	sc.t.Helper()

@@ -255,6 +255,10 @@ func (n *Notifier) RunOnce(ctx context.Context, now time.Time, dryRun bool) ([]P
 	return []PassResult{score, due}, nil
 }
 
+// waitLookahead is how far past now WaitDelivered counts notifications as
+// due.
+const waitLookahead = 5 * time.Second
+
 // WaitDelivered waits until no notification due by now (the notifier's
 // clock, read at each look) is left pending or sending: each was posted
 // or recorded as failed, fallbacks made meanwhile included. It polls
@@ -267,7 +271,9 @@ func (n *Notifier) WaitDelivered(ctx context.Context, interval time.Duration, pr
 	defer t.Stop()
 	last := -1
 	for {
-		left, err := n.cfg.Store.PendingNotifications(ctx, n.cfg.Now())
+		// A little ahead of now: a fallback written while this look runs
+		// is due at the moment it was written, after the now read here.
+		left, err := n.cfg.Store.PendingNotifications(ctx, n.cfg.Now().Add(waitLookahead))
 		if err != nil {
 			return err
 		}

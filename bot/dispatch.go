@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -53,25 +54,57 @@ type Reply struct {
 	// (response_url only).
 	ReplaceOriginal bool
 	// OpenView opens a modal with the request's trigger_id (which Slack
-	// honours for 3 s: return it before any slow work, then UpdateView).
+	// honours for 3 s: return it before any slow work, then use Then).
 	OpenView *slack.ModalViewRequest
-	// UpdateView replaces the modal the interaction came from.
+	// PushView pushes a modal on top of the one the interaction came from
+	// (views.push with the trigger_id); closing it goes back to that one.
+	PushView *slack.ModalViewRequest
+	// UpdateView replaces the modal the interaction came from, or the one
+	// ViewID names.
 	UpdateView *slack.ModalViewRequest
+	// ViewID, if set, is the modal UpdateView replaces instead of the
+	// interaction's: the root of a stack (slack.View.RootViewID) when a
+	// pushed modal's submission updates the modal under it.
+	ViewID string
 	// PublishHome publishes the user's App Home tab.
 	PublishHome *slack.HomeTabViewRequest
-	// ThreadReply, when set, is posted in a thread of a channel (a
-	// question under a handoff), besides the reply. The channel guard
-	// applies: it is not posted in a channel shared with another
-	// organisation, or one csbot cannot check.
-	ThreadReply *ThreadReply
+	// Post, when set, is posted in a channel (or a thread of it) besides
+	// the reply. The channel guard applies: it is not posted in a channel
+	// shared with another organisation, or one csbot cannot check, and the
+	// reply says so.
+	Post *ChannelPost
+	// Upload, when set, is a file for the user: shared in their direct
+	// message with the app (files.uploadV2), or, when Slack refuses files,
+	// sent to them there as code blocks.
+	Upload *FileUpload
+	// Then, when set, runs once the reply is delivered, with the id of the
+	// modal it opened, pushed or updated ("" when none or when Slack
+	// refused it); its own reply is delivered in turn, its UpdateView
+	// replacing that modal. It is how slow work shows progress: open a
+	// modal saying "Drafting..." at once, and fill it in from Then.
+	Then func(ctx context.Context, viewID string) (Reply, error)
 }
 
-// ThreadReply is a message posted as a reply in a thread.
-type ThreadReply struct {
+// ChannelPost is a message posted in a channel, or as a reply in a thread
+// of it when TS is set.
+type ChannelPost struct {
 	Channel string
-	TS      string // the thread's parent message
-	// Text is mrkdwn; escape data in it (see Escape).
-	Text string
+	TS      string // the thread's parent message, if any
+	// Text is mrkdwn (escape data in it, see Escape), or the fallback of
+	// Blocks.
+	Text   string
+	Blocks []slack.Block
+}
+
+// FileUpload is a text file given to a user.
+type FileUpload struct {
+	// Filename is the file's name with its extension ("acme-ebr.md");
+	// Title what Slack shows.
+	Filename string
+	Title    string
+	Content  string
+	// Comment is the message the file is shared with.
+	Comment string
 }
 
 // hasMessage reports whether r carries a message to send.
@@ -279,13 +312,14 @@ func Manifest() ManifestSpec {
 		// (users:read), DMs to users (im:write), and the poster's look into
 		// recent history before re-posting a send whose outcome is unknown
 		// (channels:history, groups:history, im:history), and joining a
-		// public account channel to post its alerts (channels:join).
+		// public account channel to post its alerts (channels:join), and
+		// giving a user an EBR draft as a Markdown file (files:write).
 		BotScopes: []string{
 			"commands", "chat:write",
 			"channels:read", "groups:read", "im:read", "mpim:read",
 			"users:read", "im:write",
 			"channels:history", "groups:history", "im:history",
-			"channels:join",
+			"channels:join", "files:write",
 		},
 	}
 }
@@ -823,7 +857,7 @@ func (r *Runtime) call(log *slog.Logger, fn func() (Reply, error)) (reply Reply,
 	return reply, true
 }
 
-// deliver sends a reply where it belongs, guarded.
+// deliver sends a reply where it belongs, guarded, then runs its Then.
 func (r *Runtime) deliver(ctx context.Context, log *slog.Logger, t target, rep Reply) {
 	if !rep.Public && t.user != "" && !t.userChecked {
 		u, err := r.guard.User(ctx, t.user)
@@ -835,18 +869,63 @@ func (r *Runtime) deliver(ctx context.Context, log *slog.Logger, t target, rep R
 			log.Info("reply withheld from a guest or external user")
 			return
 		}
+		t.userChecked = true
 	}
+	viewID := r.deliverViews(ctx, log, t, &rep)
+	if p := rep.Post; p != nil {
+		if err := r.postInChannel(ctx, *p); err != nil {
+			log.Warn("channel post not made", "channel", p.Channel, "err", err)
+			rep.Text = strings.TrimSpace(rep.Text + "\n\n_" + notePostFailed + "_")
+		}
+	}
+	if u := rep.Upload; u != nil && t.user != "" {
+		if err := r.upload(ctx, log, t.user, *u); err != nil {
+			log.Error("file for the user not sent", "err", err)
+			rep.Text = strings.TrimSpace(rep.Text + "\n\n_" + noteUploadFailed + "_")
+		}
+	}
+	if rep.hasMessage() {
+		r.sendReply(ctx, log, t, rep)
+	}
+	if rep.Then == nil {
+		return
+	}
+	next, _ := r.call(log, func() (Reply, error) { return rep.Then(ctx, viewID) })
+	t.viewID, t.triggerID = viewID, ""
+	r.deliver(ctx, log, t, next)
+}
+
+// deliverViews opens, pushes, updates and publishes the views rep carries,
+// and returns the id of the modal it opened, pushed or updated last.
+func (r *Runtime) deliverViews(ctx context.Context, log *slog.Logger, t target, rep *Reply) (viewID string) {
 	if rep.OpenView != nil {
-		if _, err := r.api.OpenViewContext(ctx, t.triggerID, *rep.OpenView); err != nil {
+		v, err := r.api.OpenViewContext(ctx, t.triggerID, *rep.OpenView)
+		if err != nil {
 			log.Error("views.open", "err", err)
 			if !rep.hasMessage() {
-				rep = notice("Sorry, that took too long and the form couldn't open. Please try again.")
+				*rep = withoutViews(*rep, notice("Sorry, that took too long and the form couldn't open. Please try again."))
 			}
+		} else if v != nil {
+			viewID = v.ID
+		}
+	}
+	if rep.PushView != nil {
+		v, err := r.api.PushViewContext(ctx, t.triggerID, *rep.PushView)
+		if err != nil {
+			log.Error("views.push", "err", err)
+			if !rep.hasMessage() {
+				*rep = withoutViews(*rep, notice("Sorry, that took too long and the form couldn't open. Please try again."))
+			}
+		} else if v != nil {
+			viewID = v.ID
 		}
 	}
 	if rep.UpdateView != nil {
-		if _, err := r.api.UpdateViewContext(ctx, *rep.UpdateView, "", "", t.viewID); err != nil {
-			log.Error("views.update", "err", err)
+		id := cmp.Or(rep.ViewID, t.viewID)
+		if _, err := r.api.UpdateViewContext(ctx, *rep.UpdateView, "", "", id); err != nil {
+			log.Error("views.update", "view", id, "err", err)
+		} else {
+			viewID = id
 		}
 	}
 	if rep.PublishHome != nil && t.user != "" {
@@ -854,15 +933,19 @@ func (r *Runtime) deliver(ctx context.Context, log *slog.Logger, t target, rep R
 			log.Error("views.publish", "err", err)
 		}
 	}
-	if tr := rep.ThreadReply; tr != nil {
-		if err := r.postThreadReply(ctx, *tr); err != nil {
-			log.Warn("thread reply not posted", "channel", tr.Channel, "err", err)
-			rep.Text = strings.TrimSpace(rep.Text + "\n\n_" + noteThreadFailed + "_")
-		}
-	}
-	if !rep.hasMessage() {
-		return
-	}
+	return viewID
+}
+
+// withoutViews is msg in place of rep, keeping rep's Then (which learns
+// that no modal opened) and nothing else.
+func withoutViews(rep, msg Reply) Reply {
+	msg.Then = rep.Then
+	return msg
+}
+
+// sendReply sends rep's message: through the response_url when there is
+// one, else ephemerally in the channel, else in the user's DM.
+func (r *Runtime) sendReply(ctx context.Context, log *slog.Logger, t target, rep Reply) {
 	if rep.Visibility == InChannel && !rep.Public {
 		rep = r.guardChannel(ctx, log, t, rep)
 	}
@@ -898,19 +981,25 @@ func (r *Runtime) deliver(ctx context.Context, log *slog.Logger, t target, rep R
 	}
 }
 
-// noteThreadFailed ends a reply whose thread reply could not be posted.
-const noteThreadFailed = "csbot could not post it in the thread (the channel is shared outside the company, or Slack refused); please post it there yourself."
+// What a reply ends with when its channel post or file could not be made.
+const (
+	notePostFailed   = "csbot could not post it in the channel (the channel is shared outside the company, or Slack refused); please post it there yourself."
+	noteUploadFailed = "csbot could not send you the file just now; please try again in a moment."
+)
 
-// postThreadReply posts tr in its thread after the channel guard's check.
-func (r *Runtime) postThreadReply(ctx context.Context, tr ThreadReply) error {
-	ch, err := r.guard.Channel(ctx, tr.Channel, ChannelRecheck)
+// postInChannel makes p after the channel guard's check.
+func (r *Runtime) postInChannel(ctx context.Context, p ChannelPost) error {
+	ch, err := r.guard.Channel(ctx, p.Channel, ChannelRecheck)
 	if err != nil {
 		return fmt.Errorf("check channel: %w", err)
 	}
 	if ch.External() {
 		return errors.New("the channel is shared with another organisation")
 	}
-	_, err = r.sender.Send(ctx, Message{Channel: tr.Channel, ThreadTS: tr.TS, Text: tr.Text, Priority: PriorityInteractive})
+	if err := CheckLimits(SurfaceMessage, p.Blocks, p.Text); err != nil {
+		return err
+	}
+	_, err = r.sender.Send(ctx, Message{Channel: p.Channel, ThreadTS: p.TS, Text: p.Text, Blocks: p.Blocks, Priority: PriorityInteractive})
 	return err
 }
 

@@ -1049,7 +1049,7 @@ func TestThreadRepliesAreGuarded(t *testing.T) {
 		rt.HandleView("question", ViewHandler{
 			Submit: func(_ context.Context, req ViewRequest) (Reply, error) {
 				ch := req.View.PrivateMetadata
-				return Reply{Text: "Asked in the thread.", ThreadReply: &ThreadReply{Channel: ch, TS: "1700000000.000100", Text: "Who runs SSO?"}}, nil
+				return Reply{Text: "Asked in the thread.", Post: &ChannelPost{Channel: ch, TS: "1700000000.000100", Text: "Who runs SSO?"}}, nil
 			},
 		})
 	})
@@ -1065,7 +1065,7 @@ func TestThreadRepliesAreGuarded(t *testing.T) {
 		h.ack(ctx, t, env)
 		call, err := h.srv.WaitForCall(ctx, "chat.postMessage", func(c slacktest.Call) bool {
 			return c.Param("channel") == csm && strings.Contains(c.Param("text"), "Asked in the thread.") &&
-				strings.Contains(c.Param("text"), noteThreadFailed) == !tt.posted
+				strings.Contains(c.Param("text"), notePostFailed) == !tt.posted
 		})
 		if err != nil || !call.OK() {
 			t.Fatalf("%s: the asker's confirmation: %+v, %v", tt.channel, call, err)

@@ -838,7 +838,7 @@ func (c *Commands) submitQuestion(ctx context.Context, req bot.ViewRequest) (bot
 			bot.UserMention(v.Handoff.Author), strings.Join(quoted, "\n"))
 		text := fmt.Sprintf("Asked %s in the thread of the handoff for %s.", bot.UserMention(v.Handoff.Author),
 			bot.Bold(bot.Truncate(v.Account.Name, maxNameChars)))
-		return bot.Reply{Text: text, ThreadReply: &bot.ThreadReply{Channel: m.Channel, TS: m.TS,
+		return bot.Reply{Text: text, Post: &bot.ChannelPost{Channel: m.Channel, TS: m.TS,
 			Text: bot.TruncateMrkdwn(post, bot.MaxFallbackText)}}, nil
 	}
 	text := fmt.Sprintf("Your question for %s about the handoff for %s:\n%s\nPlease ask it in the handoff's thread.",

@@ -672,7 +672,7 @@ func TestHandoffQuestion(t *testing.T) {
 	}
 	rep = e.submit(ctx, t, e.view(ctx, t, "U0ONB1", commands.QuestionCallbackForTest, v.PrivateMetadata,
 		handoffValues("question", "Who runs SSO <!channel>?\nAnd when?")))
-	tr := rep.ThreadReply
+	tr := rep.Post
 	if tr == nil || tr.Channel != handoffOnboardingChannel || tr.TS != "1700000000.000100" {
 		t.Fatalf("question reply thread %+v, want a reply under the handoff in %s", tr, handoffOnboardingChannel)
 	}

@@ -92,6 +92,15 @@ type Store interface {
 	ReassignHandoff(ctx context.Context, id int64, owner, by string, now time.Time) (csbot.Handoff, error)
 	// Handoffs lists the handoffs the filter selects, newest first.
 	Handoffs(ctx context.Context, f csbot.HandoffFilter) ([]csbot.HandoffView, error)
+	// EBRFacts computes the fact sheet of the account for the period, as
+	// of now; csbot.ErrNotFound when the account is gone.
+	EBRFacts(ctx context.Context, accountID int64, p csbot.EBRPeriod, now time.Time) (csbot.EBRFacts, error)
+	// SaveEBRDraft stores the draft as the next version of its account's
+	// draft for its period and returns it as stored.
+	SaveEBRDraft(ctx context.Context, v csbot.EBRVersion) (csbot.EBRVersion, error)
+	// EBRDraftVersion returns a stored draft version, or
+	// csbot.ErrNotFound.
+	EBRDraftVersion(ctx context.Context, id int64) (csbot.EBRVersion, error)
 }
 
 // Channels tells what Slack says of a channel. *bot.Guard satisfies it;
@@ -130,12 +139,15 @@ type Config struct {
 	// OnboardingChannel is the channel handoffs are posted in besides the
 	// account's own (CSBOT_ONBOARDING_CHANNEL); empty when there is none.
 	OnboardingChannel string
+	// Drafter drafts EBRs with a language model; nil drafts them from
+	// the template (csbot.TemplateDraft).
+	Drafter Drafter
 	// Now is the clock; time.Now when nil.
 	Now    func() time.Time
 	Logger *slog.Logger
 }
 
-// Commands answers /health, /renewals and /handoff.
+// Commands answers /health, /renewals, /handoff and /ebr.
 type Commands struct {
 	cfg      Config
 	log      *slog.Logger
@@ -166,6 +178,7 @@ func New(cfg Config) *Commands {
 		"/health":   c.health,
 		"/renewals": c.renewals,
 		"/handoff":  c.handoff,
+		"/ebr":      c.ebr,
 	}
 	c.views = map[string]accountView{
 		"health":   c.healthOf,
@@ -174,6 +187,7 @@ func New(cfg Config) *Commands {
 		// "touchpoint" is where the alerts' "Log a touchpoint" leads.
 		"touchpoint": c.touchpointOf,
 		"handoff":    c.handoffOf,
+		"ebr":        c.ebrOf,
 	}
 	return c
 }
@@ -190,6 +204,7 @@ func (c *Commands) Register(r Registrar) {
 	c.registerOutcome(r)
 	c.registerSettings(r)
 	c.registerHandoff(r)
+	c.registerEBR(r)
 }
 
 // Command returns the handler of the slash command (with its slash), nil

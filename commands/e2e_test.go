@@ -604,7 +604,7 @@ func TestE2EHealthCardForACSM(t *testing.T) {
 		got = append(got, b.Text+"="+b.ActionID+":"+b.Value)
 	}
 	want := []string{"Renewals=pick:renewals:" + acme, "Share in channel=" + commands.ActionShareForTest + ":" + acme,
-		"Override health=" + commands.ActionOverrideForTest + ":" + acme}
+		"Override health=" + commands.ActionOverrideForTest + ":" + acme, "Draft EBR=pick:ebr:" + acme}
 	if !slices.Equal(got, want) {
 		t.Errorf("the card's buttons are %q, want %q", got, want)
 	}

@@ -485,7 +485,8 @@ func healthActions(id int64, shared bool) *slack.ActionBlock {
 	if !shared {
 		els = append(els, slack.NewButtonBlockElement(actionShare, v, plainText("Share in channel")))
 	}
-	els = append(els, slack.NewButtonBlockElement(actionOverride, v, plainText("Override health")))
+	els = append(els, slack.NewButtonBlockElement(actionOverride, v, plainText("Override health")),
+		slack.NewButtonBlockElement(pickPrefix+"ebr", v, plainText("Draft EBR")))
 	return slack.NewActionBlock("health_actions", els...)
 }
 

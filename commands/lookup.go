@@ -118,6 +118,8 @@ func pickLabel(next string) string {
 		return "Show renewals"
 	case "link":
 		return "Link here"
+	case "ebr":
+		return "Draft EBR"
 	}
 	return "Choose"
 }

@@ -25,20 +25,22 @@ import (
 
 // config is every setting csbot reads from the environment.
 type config struct {
-	AppToken       string `envconfig:"SLACK_APP_TOKEN" desc:"xapp- app-level token (connections:write) for Socket Mode"`
-	BotToken       string `envconfig:"SLACK_BOT_TOKEN" desc:"xoxb- bot token"`
-	SlackAPIURL    string `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Slack Web API base URL (tests and the playground point it at the fake server)"`
-	DatabaseURL    string `envconfig:"DATABASE_URL" desc:"PostgreSQL URL; empty starts the embedded database under CSBOT_DATA_DIR"`
-	DataDir        string `envconfig:"CSBOT_DATA_DIR" default:".csbot" desc:"where the embedded database lives"`
-	OpenAIKey      string `envconfig:"OPENAI_API_KEY" desc:"key for the LLM that drafts EBRs; empty (and no base URL) = deterministic drafts"`
-	OpenAIBaseURL  string `envconfig:"OPENAI_BASE_URL" desc:"any OpenAI-compatible endpoint (e.g. a local Ollama or vLLM)"`
-	OpenAIModel    string `envconfig:"OPENAI_MODEL" default:"gpt-4o-mini" desc:"model name for EBR drafts"`
-	Timezone       string `envconfig:"CSBOT_TIMEZONE" default:"UTC" desc:"default IANA time zone for schedules (users' own zones win)"`
-	PolicyFile     string `envconfig:"CSBOT_POLICY_FILE" desc:"health, signal, reminder and notification policy overrides"`
-	OnboardingChan string `envconfig:"CSBOT_ONBOARDING_CHANNEL" desc:"channel id where handoffs go besides the account channel"`
-	HTTPAddr       string `envconfig:"CSBOT_HTTP_ADDR" desc:"optional listener for /healthz, /readyz and /metrics, e.g. 127.0.0.1:9090"`
-	FiscalStart    int    `envconfig:"CSBOT_FISCAL_YEAR_START" default:"1" desc:"month (1-12) the fiscal year starts, for quarters"`
-	LogLevel       string `envconfig:"CSBOT_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	AppToken       string        `envconfig:"SLACK_APP_TOKEN" desc:"xapp- app-level token (connections:write) for Socket Mode"`
+	BotToken       string        `envconfig:"SLACK_BOT_TOKEN" desc:"xoxb- bot token"`
+	SlackAPIURL    string        `envconfig:"SLACK_API_URL" default:"https://slack.com/api/" desc:"Slack Web API base URL (tests and the playground point it at the fake server)"`
+	DatabaseURL    string        `envconfig:"DATABASE_URL" desc:"PostgreSQL URL; empty starts the embedded database under CSBOT_DATA_DIR"`
+	DataDir        string        `envconfig:"CSBOT_DATA_DIR" default:".csbot" desc:"where the embedded database lives"`
+	OpenAIKey      string        `envconfig:"OPENAI_API_KEY" desc:"key for the LLM that drafts EBRs; empty (and no base URL) = deterministic drafts"`
+	OpenAIBaseURL  string        `envconfig:"OPENAI_BASE_URL" desc:"any OpenAI-compatible endpoint (e.g. a local Ollama or vLLM)"`
+	OpenAIModel    string        `envconfig:"OPENAI_MODEL" default:"gpt-4o-mini" desc:"model name for EBR drafts"`
+	OpenAITimeout  time.Duration `envconfig:"OPENAI_TIMEOUT" default:"60s" desc:"how long one EBR draft may wait for the model, retries included; then csbot drafts from its template"`
+	OpenAITokens   int           `envconfig:"OPENAI_MAX_COMPLETION_TOKENS" default:"2000" desc:"cap on the tokens of the model's answer"`
+	Timezone       string        `envconfig:"CSBOT_TIMEZONE" default:"UTC" desc:"default IANA time zone for schedules (users' own zones win)"`
+	PolicyFile     string        `envconfig:"CSBOT_POLICY_FILE" desc:"health, signal, reminder and notification policy overrides"`
+	OnboardingChan string        `envconfig:"CSBOT_ONBOARDING_CHANNEL" desc:"channel id where handoffs go besides the account channel"`
+	HTTPAddr       string        `envconfig:"CSBOT_HTTP_ADDR" desc:"optional listener for /healthz, /readyz and /metrics, e.g. 127.0.0.1:9090"`
+	FiscalStart    int           `envconfig:"CSBOT_FISCAL_YEAR_START" default:"1" desc:"month (1-12) the fiscal year starts, for quarters"`
+	LogLevel       string        `envconfig:"CSBOT_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 }
 
 // location returns CSBOT_TIMEZONE's zone, or a usage error naming it.

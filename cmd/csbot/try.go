@@ -82,6 +82,14 @@ func runTry(ctx context.Context, cfg config, log *slog.Logger, args []string, st
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
+	// A reply that opens a window and fills it in later (/ebr) is
+	// followed to what it fills in.
+	for rep.Then != nil && (rep.OpenView != nil || rep.UpdateView != nil) {
+		then := rep.Then
+		if rep, err = then(ctx, "V0TRY"); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -147,6 +155,8 @@ func printReply(w io.Writer, actor bot.Actor, rep bot.Reply) {
 		fmt.Fprint(w, bot.PlainText(rep.Blocks))
 	case rep.Text != "":
 		fmt.Fprintln(w, bot.Unmrkdwn(rep.Text))
+	case rep.UpdateView != nil:
+		fmt.Fprintf(w, "[window: %s]\n\n%s", rep.UpdateView.Title.Text, bot.PlainText(rep.UpdateView.Blocks.BlockSet))
 	case rep.OpenView != nil:
 		fmt.Fprintln(w, "(opens a form, which csbot try cannot show)")
 	default:
@@ -165,6 +175,10 @@ func newCommands(cfg config, policy csbot.Policy, db *database, channels command
 	if err != nil {
 		return nil, err
 	}
-	return commands.New(commands.Config{Store: db.Store, Policy: policy, FiscalYearStart: month,
-		Location: loc, Channels: channels, Logger: log, OnboardingChannel: cfg.OnboardingChan}), nil
+	cc := commands.Config{Store: db.Store, Policy: policy, FiscalYearStart: month,
+		Location: loc, Channels: channels, Logger: log, OnboardingChannel: cfg.OnboardingChan}
+	if d := newDrafter(cfg, log); d != nil {
+		cc.Drafter = d
+	}
+	return commands.New(cc), nil
 }

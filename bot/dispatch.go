@@ -875,13 +875,13 @@ func (r *Runtime) deliver(ctx context.Context, log *slog.Logger, t target, rep R
 	if p := rep.Post; p != nil {
 		if err := r.postInChannel(ctx, *p); err != nil {
 			log.Warn("channel post not made", "channel", p.Channel, "err", err)
-			rep.Text = strings.TrimSpace(rep.Text + "\n\n_" + notePostFailed + "_")
+			rep = withNote(rep, notePostFailed)
 		}
 	}
 	if u := rep.Upload; u != nil && t.user != "" {
 		if err := r.upload(ctx, log, t.user, *u); err != nil {
 			log.Error("file for the user not sent", "err", err)
-			rep.Text = strings.TrimSpace(rep.Text + "\n\n_" + noteUploadFailed + "_")
+			rep = withNote(rep, noteUploadFailed)
 		}
 	}
 	if rep.hasMessage() {
@@ -937,9 +937,9 @@ func (r *Runtime) deliverViews(ctx context.Context, log *slog.Logger, t target, 
 }
 
 // withoutViews is msg in place of rep, keeping rep's Then (which learns
-// that no modal opened) and nothing else.
+// that no modal opened), channel post and file, and none of its views.
 func withoutViews(rep, msg Reply) Reply {
-	msg.Then = rep.Then
+	msg.Then, msg.Post, msg.Upload = rep.Then, rep.Post, rep.Upload
 	return msg
 }
 
@@ -1026,6 +1026,13 @@ func (r *Runtime) guardChannel(ctx context.Context, log *slog.Logger, t target, 
 // privately turns rep into an ephemeral reply with note at its end.
 func privately(rep Reply, note string) Reply {
 	rep.Visibility = Ephemeral
+	return withNote(rep, note)
+}
+
+// withNote puts note at the end of rep: in italics after its text, or, as
+// Slack shows only the blocks of a message that has them, in a context
+// block after its blocks.
+func withNote(rep Reply, note string) Reply {
 	if len(rep.Blocks) == 0 {
 		rep.Text = strings.TrimSpace(rep.Text + "\n\n_" + note + "_")
 		return rep

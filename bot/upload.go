@@ -58,7 +58,11 @@ func snippetType(name string) string {
 // where it can, with the backticks that would end a code block early
 // broken up.
 func codeBlocks(text string, limit int) []string {
-	text = strings.ReplaceAll(text, "```", "`\u200b``")
+	// One pass leaves "```" in a longer run of backticks ("````" becomes
+	// "`\u200b```"), so break runs up until none is left.
+	for strings.Contains(text, "```") {
+		text = strings.ReplaceAll(text, "```", "`\u200b``")
+	}
 	var parts []string
 	for len(text) > limit {
 		cut := strings.LastIndexByte(text[:limit], '\n')

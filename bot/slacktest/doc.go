@@ -7,7 +7,10 @@
 //     slack.OptionAPIURL): auth.test, apps.connections.open, chat.postMessage,
 //     chat.postEphemeral, chat.update, chat.delete, views.open, views.push,
 //     views.update, views.publish, conversations.info, conversations.open,
-//     conversations.join, conversations.history and users.info, with Slack's
+//     conversations.join, conversations.history, users.info and the
+//     files.uploadV2 pair files.getUploadURLExternal and
+//     files.completeUploadExternal (whose upload_url is on the same loopback
+//     address, under /upload/; see File), with Slack's
 //     answers and error shapes (API errors are HTTP 200 with
 //     {"ok":false,"error":"..."}; 429 carries Retry-After), form or JSON
 //     bodies, bearer or form tokens checked against the configured bot (xoxb-)

@@ -230,6 +230,7 @@ type Snapshot struct {
 	ephemerals []Ephemeral
 	messages   map[string][]Message
 	views      []View
+	files      []File
 }
 
 // Calls returns the recorded Web API calls to method, or all calls when

@@ -226,6 +226,8 @@ type Server struct {
 	respURLs  map[string]*responseURL // by URL path
 	views     map[string]*View
 	viewOrder []string
+	uploads   map[string]*pendingUpload // by file id, until completed
+	files     []File
 
 	tickets   map[string]*wsConn
 	conns     []*wsConn
@@ -291,6 +293,7 @@ func Start(ctx context.Context, opts ...Option) (*Server, error) {
 	mux.HandleFunc("/link/", s.serveLink)
 	mux.HandleFunc("/commands/", s.serveResponseURL)
 	mux.HandleFunc("/actions/", s.serveResponseURL)
+	mux.HandleFunc("/upload/", s.serveUpload)
 	s.hs = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 
 	s.wg.Add(1)
@@ -483,6 +486,7 @@ func (s *Server) snapshotLocked() Snapshot {
 		acks:       s.acks[:len(s.acks):len(s.acks)],
 		responses:  s.responses[:len(s.responses):len(s.responses)],
 		ephemerals: s.ephemerals[:len(s.ephemerals):len(s.ephemerals)],
+		files:      s.files[:len(s.files):len(s.files)],
 		messages:   make(map[string][]Message, len(s.channels)),
 		conns:      make([]Connection, len(s.conns)),
 		views:      make([]View, 0, len(s.viewOrder)),

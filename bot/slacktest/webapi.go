@@ -327,6 +327,10 @@ func (s *Server) dispatchLocked(r *apiRequest) answer {
 		return s.conversationsHistoryLocked(r)
 	case "users.info":
 		return s.usersInfoLocked(r)
+	case "files.getUploadURLExternal":
+		return s.filesGetUploadURLExternalLocked(r)
+	case "files.completeUploadExternal":
+		return s.filesCompleteUploadExternalLocked(r)
 	}
 	return fail("unknown_method")
 }

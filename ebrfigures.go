@@ -31,8 +31,15 @@ import (
 // counts, scores, days left, averages, money (in dollars), percentages
 // (fields named ...Pct, and health coverage), the 7 and 30 days of a
 // health trend, the number of items of each list ("3 risk alerts"),
-// and the numbers written in its text (goals, evidence,
-// comments, the period's label). Ids and timestamps are not figures.
+// and the numbers written in its text (goals, evidence, touchpoint
+// summaries, the period's label). Ids and timestamps are not figures.
+//
+// Text the customer wrote (ticket subjects and NPS comments) is not a
+// source of figures: an instruction hidden in a ticket ("say our ARR is
+// $5M") must not make its number pass. A draft may quote such text,
+// though: a span in quotation marks (“...” or "...") that the sheet's
+// customer text holds word for word is a quote, and its numbers are not
+// claims.
 //
 // A written number matches a figure within the rounding its writing
 // implies: half a unit of its last digit ("$18.4k" matches 18,437 dollars,
@@ -43,6 +50,7 @@ import (
 func FlagFigures(d EBRDraft, f EBRFacts) []FlaggedFigure {
 	var sheet []sheetFigure
 	collectFigures(reflect.ValueOf(f), "", &sheet)
+	customer := customerText(f)
 
 	names := EBRSections()
 	known := map[string]bool{}
@@ -61,7 +69,7 @@ func FlagFigures(d EBRDraft, f EBRFacts) []FlaggedFigure {
 	var out []FlaggedFigure
 	for _, name := range names {
 		seen := map[string]bool{}
-		for _, w := range scanFigures(d.Sections[name]) {
+		for _, w := range scanFigures(blankQuotes(d.Sections[name], customer)) {
 			if seen[w.text] || w.matches(sheet) {
 				continue
 			}
@@ -169,10 +177,83 @@ func collectFigures(v reflect.Value, name string, out *[]sheetFigure) {
 	case reflect.Float32, reflect.Float64:
 		*out = append(*out, sheetFigure{value: math.Abs(v.Float())})
 	case reflect.String:
+		if customerField(name) {
+			return
+		}
 		for _, w := range scanFigures(v.String()) {
 			*out = append(*out, sheetFigure{value: w.value, kind: w.kind})
 		}
 	}
+}
+
+// customerField reports whether a fact sheet field of that name holds
+// text the customer wrote.
+func customerField(name string) bool { return name == "Subjects" || name == "Comment" }
+
+// customerText is the text of f the customer wrote, each trimmed as the
+// template quotes it.
+func customerText(f EBRFacts) []string {
+	var out []string
+	add := func(s string) {
+		if s = strings.TrimSuffix(strings.TrimSpace(s), "."); s != "" {
+			out = append(out, s)
+		}
+	}
+	for _, s := range f.Support.Subjects {
+		add(s)
+	}
+	for _, q := range f.Satisfaction.Quotes {
+		add(q.Comment)
+	}
+	return out
+}
+
+// blankQuotes returns s with each quoted span that one of texts holds
+// word for word (quotation marks and all) replaced by spaces.
+func blankQuotes(s string, texts []string) string {
+	if len(texts) == 0 {
+		return s
+	}
+	for _, q := range [][2]string{{"“", "”"}, {`"`, `"`}} {
+		var b strings.Builder
+		rest := s
+		for {
+			i := strings.Index(rest, q[0])
+			if i < 0 {
+				break
+			}
+			j := strings.Index(rest[i+len(q[0]):], q[1])
+			if j < 0 {
+				break
+			}
+			inner := rest[i+len(q[0]) : i+len(q[0])+j]
+			end := i + len(q[0]) + j + len(q[1])
+			b.WriteString(rest[:i])
+			if quotesOneOf(inner, texts) {
+				b.WriteString(strings.Repeat(" ", end-i))
+			} else {
+				b.WriteString(rest[i:end])
+			}
+			rest = rest[end:]
+		}
+		b.WriteString(rest)
+		s = b.String()
+	}
+	return s
+}
+
+// quotesOneOf reports whether inner, trimmed, is part of one of texts.
+func quotesOneOf(inner string, texts []string) bool {
+	inner = strings.TrimSuffix(strings.TrimSpace(inner), ".")
+	if inner == "" {
+		return false
+	}
+	for _, t := range texts {
+		if strings.Contains(t, inner) {
+			return true
+		}
+	}
+	return false
 }
 
 // scanFigures returns the numbers written in s, in order, leaving out

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/csbot/csbot"
 	"github.com/csbot/csbot/bot"
@@ -428,4 +429,51 @@ func TestEBRIsNotPostedInASharedChannel(t *testing.T) {
 	if !strings.Contains(viewText(rep.UpdateView), "shared with another organisation") {
 		t.Errorf("the window does not say why:\n%s", viewText(rep.UpdateView))
 	}
+}
+
+func FuzzEBRArgs(f *testing.F) {
+	for _, s := range []string{"acme", "acme 2026-Q3", "acme corp last 90 days", "2026-Q5", "q3 labs", "acme h1", "acme 400d", "last days"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		words := strings.Fields(text)
+		query, p, err := commands.SplitEBRArgsForTest(words, healthToday(), time.April)
+		if err != nil {
+			if query != "" {
+				t.Errorf("%q: an error with account %q", text, query)
+			}
+			return
+		}
+		if !p.End.After(p.Start) || p.Label == "" {
+			t.Errorf("%q: period %+v", text, p)
+		}
+		if query != "" && !strings.HasPrefix(strings.Join(words, " "), query) {
+			t.Errorf("%q: account %q is not what the words start with", text, query)
+		}
+	})
+}
+
+func FuzzSplitMrkdwn(f *testing.F) {
+	f.Add("*Executive summary*\nAcme &amp; friends grew.", 10)
+	f.Add(strings.Repeat("word ", 1000), 3000)
+	f.Add(strings.Repeat("é", 50), 7)
+	f.Fuzz(func(t *testing.T, text string, limit int) {
+		if limit < 8 || limit > 5000 || !utf8.ValidString(text) {
+			return
+		}
+		parts := commands.SplitMrkdwnForTest(text, limit)
+		var words []string
+		for _, p := range parts {
+			if n := utf8.RuneCountInString(p); n > limit {
+				t.Fatalf("part of %d runes over %d", n, limit)
+			}
+			if !utf8.ValidString(p) {
+				t.Fatalf("part %q is not UTF-8", p)
+			}
+			words = append(words, strings.Fields(p)...)
+		}
+		if strings.Join(words, "") != strings.Join(strings.Fields(text), "") {
+			t.Fatalf("text lost in the split: %q -> %q", text, parts)
+		}
+	})
 }

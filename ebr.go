@@ -25,6 +25,9 @@ type EBRFacts struct {
 
 	Health      HealthBrief  `json:"health"`
 	HealthStart *HealthBrief `json:"health_start,omitempty"` // at the period's start, when known
+	// HealthNow is the latest score, when it is later than the period's
+	// end: what the review's asks and next steps start from.
+	HealthNow *HealthBrief `json:"health_now,omitempty"`
 
 	Usage        EBRUsage        `json:"usage"`
 	Support      EBRSupport      `json:"support"`

@@ -239,6 +239,9 @@ func factHealth(f EBRFacts) FactGroup {
 	if st := f.HealthStart; st != nil {
 		lines = append(lines, "At the period's start: "+scoreText(*st))
 	}
+	if n := f.HealthNow; n != nil {
+		lines = append(lines, "Now (the latest score): "+scoreText(*n))
+	}
 	return FactGroup{Title: "Health", Lines: lines}
 }
 

@@ -52,7 +52,11 @@ func templateSummary(f EBRFacts) string {
 // started.
 func healthSentence(f EBRFacts) string {
 	h := f.Health
+	now := f.HealthNow
 	if h.Band == "" {
+		if now != nil && now.Band != "" {
+			return fmt.Sprintf("Health was not scored by the period's end; it is now %s at %d.", now.Band, now.Score)
+		}
 		return "Health is not scored yet."
 	}
 	s := fmt.Sprintf("Health is %s at %d", h.Band, h.Score)
@@ -69,7 +73,20 @@ func healthSentence(f EBRFacts) string {
 	if tr := h.Trend.String(); tr != "" {
 		s += " (" + tr + ")"
 	}
-	return s + "."
+	s += "."
+	if now != nil && now.Band != "" && (now.Band != h.Band || now.Score != h.Score) {
+		s += fmt.Sprintf(" It is now %s at %d.", now.Band, now.Score)
+	}
+	return s
+}
+
+// currentHealth is the latest health f knows, and the word that says
+// when it is ("now" when later than the period's end).
+func currentHealth(f EBRFacts) (HealthBrief, string) {
+	if n := f.HealthNow; n != nil && n.Band != "" {
+		return *n, " now"
+	}
+	return f.Health, ""
 }
 
 func templateOutcomes(f EBRFacts) string {
@@ -223,13 +240,14 @@ func templateRisks(f EBRFacts) string {
 			fmt.Fprintf(&b, " %s (%s): %s.", r.Kind.Title(), r.Severity, quoted(r.Evidence))
 		}
 	}
-	switch f.Health.Band {
+	cur, when := currentHealth(f)
+	switch cur.Band {
 	case BandRed:
-		fmt.Fprintf(&b, " Health is red at %d: ask the executive sponsor to agree a recovery plan with us.", f.Health.Score)
+		fmt.Fprintf(&b, " Health is%s red at %d: ask the executive sponsor to agree a recovery plan with us.", when, cur.Score)
 	case BandYellow:
-		fmt.Fprintf(&b, " Health is yellow at %d: ask the customer which of the risks above matter most to them.", f.Health.Score)
+		fmt.Fprintf(&b, " Health is%s yellow at %d: ask the customer which of the risks above matter most to them.", when, cur.Score)
 	case BandGreen:
-		fmt.Fprintf(&b, " Health is green at %d.", f.Health.Score)
+		fmt.Fprintf(&b, " Health is%s green at %d.", when, cur.Score)
 	default:
 		b.WriteString(" Health is not scored yet.")
 	}

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -191,5 +192,30 @@ func TestTemplateDraftExpansion(t *testing.T) {
 	f := healthyFacts()
 	if next := csbot.TemplateDraft(f, "").Sections[csbot.EBRNext]; !strings.Contains(next, csbot.Cents(18_437_000).String()) {
 		t.Errorf("TemplateDraft next = %q, want the renewal ARR %s", next, csbot.Cents(18_437_000))
+	}
+}
+
+// A period that ended before any score was kept still gets today's
+// health, said as today's, and the asks follow it.
+func TestTemplateDraftHealthNow(t *testing.T) {
+	f := healthyFacts()
+	f.Health, f.HealthStart = csbot.HealthBrief{}, nil
+	f.HealthNow = &csbot.HealthBrief{Score: 31, Band: csbot.BandRed, Coverage: 80}
+	d := csbot.TemplateDraft(f, "")
+	if s := d.Sections[csbot.EBRSummary]; !strings.Contains(s, "Health was not scored by the period's end; it is now red at 31.") {
+		t.Errorf("summary: %s", s)
+	}
+	if s := d.Sections[csbot.EBRRisksAndAsks]; !strings.Contains(s, "Health is now red at 31: ask the executive sponsor") {
+		t.Errorf("risks and asks: %s", s)
+	}
+	if got := csbot.FlagFigures(d, f); len(got) != 0 {
+		t.Errorf("the template's own figures are flagged: %+v", got)
+	}
+	var lines []string
+	for _, g := range csbot.FactSheetText(f) {
+		lines = append(lines, g.Lines...)
+	}
+	if !slices.Contains(lines, "Now (the latest score): 31/100, red") {
+		t.Errorf("the fact sheet does not show today's health: %q", lines)
 	}
 }

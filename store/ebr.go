@@ -30,6 +30,11 @@ const (
  WHERE account_id = $1 AND day <= $2::date
  ORDER BY day DESC LIMIT 1`
 
+	// ebrLatestHealthSQL reads the latest snapshot dated after $2.
+	ebrLatestHealthSQL = `SELECT score, band, components - 'components' FROM health_scores
+ WHERE account_id = $1 AND day > $2::date
+ ORDER BY day DESC LIMIT 1`
+
 	// ebrUsageSQL reads usage over [$2, $3) and the period before,
 	// [$4, $2).
 	ebrUsageSQL = `SELECT count(*) FILTER (WHERE day >= $2),
@@ -108,7 +113,7 @@ const (
 // an EBR draft may state of it, read from one snapshot of the database in
 // one round trip. Usage, support, NPS and touchpoints count over
 // [p.Start, p.End); health is the latest snapshot on or before p.End (and
-// p.Start, for HealthStart); the renewal is the first open one dated on or
+// p.Start, for HealthStart; HealthNow is the latest one after p.End); the renewal is the first open one dated on or
 // after p.End (else the latest open one), its DaysLeft counted from now's
 // UTC date. It holds no contact or respondent emails. It returns
 // csbot.ErrNotFound (wrapped) when the account does not exist.
@@ -135,6 +140,7 @@ func (s *Store) EBRFacts(ctx context.Context, accountID int64, p csbot.EBRPeriod
 	b.Queue(ebrHandoffSQL, accountID)
 	b.Queue(ebrHealthSQL, accountID, endDay)
 	b.Queue(ebrHealthSQL, accountID, utcDay(start))
+	b.Queue(ebrLatestHealthSQL, accountID, endDay)
 	b.Queue(ebrUsageSQL, accountID, start, end, prevStart)
 	b.Queue(ebrPeakSQL, accountID, start, end)
 	b.Queue(ebrTicketsSQL, accountID, start, end)
@@ -158,7 +164,7 @@ func (s *Store) EBRFacts(ctx context.Context, accountID int64, p csbot.EBRPeriod
 		return fail("handoff", err)
 	}
 
-	for i, h := range []*csbot.HealthBrief{&f.Health, {}} {
+	for i, h := range []*csbot.HealthBrief{&f.Health, {}, {}} {
 		var band string
 		var detail []byte
 		switch err := br.QueryRow().Scan(&h.Score, &band, &detail); {
@@ -172,8 +178,11 @@ func (s *Store) EBRFacts(ctx context.Context, accountID int64, p csbot.EBRPeriod
 		if json.Unmarshal(detail, &d) == nil {
 			h.Coverage, h.Trend = d.Coverage, d.Trend
 		}
-		if i == 1 {
+		switch i {
+		case 1:
 			f.HealthStart = h
+		case 2:
+			f.HealthNow = h
 		}
 	}
 

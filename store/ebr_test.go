@@ -199,6 +199,7 @@ func TestEBRFacts(t *testing.T) {
 			Trend: csbot.Trend{Delta7: 4, Has7: true, Delta30: 12, Has30: true}},
 		HealthStart: &csbot.HealthBrief{Score: 60, Band: csbot.BandYellow, Coverage: 80,
 			Trend: csbot.Trend{Delta7: -5, Has7: true}},
+		HealthNow: &csbot.HealthBrief{Score: 10, Band: csbot.BandRed, Coverage: 50},
 		Usage: csbot.EBRUsage{HasData: true, Seats: 10, AvgActiveUsers: 5, PeakActiveUsers: 8, PeakDay: "2026-10-05",
 			AdoptionPct: 50, PrevAvgActive: 4, ChangePct: 25, HasPrev: true, DaysWithActivity: 5},
 		Support: csbot.EBRSupport{Opened: 3, BySeverity: map[string]int{"low": 1, "high": 1, "urgent": 1},

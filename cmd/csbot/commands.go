@@ -60,7 +60,7 @@ func runBot(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer)
 		log.Info("no Slack tokens set: printed the book and stopping (set SLACK_BOT_TOKEN and SLACK_APP_TOKEN to run on Slack)")
 		return nil
 	}
-	return runSlack(ctx, cfg, log, db, policy)
+	return runSlack(ctx, cfg, log, db, policy, slackHooks{})
 }
 
 func runMigrate(ctx context.Context, cfg config, log *slog.Logger, args []string, stdout io.Writer) error {

@@ -13,10 +13,18 @@ import (
 	"github.com/slack-go/slack"
 )
 
+// slackHooks let a caller of runSlack (the local playground) reach the
+// parts it wires; each may be nil.
+type slackHooks struct {
+	// ready runs once the runtime and the notifier are wired, before the
+	// Socket Mode link opens.
+	ready func(rt *bot.Runtime, n *notifier.Notifier)
+}
+
 // runSlack runs the bot on Slack (or on whatever SLACK_API_URL points at)
 // until ctx ends: the poster first, then the Socket Mode runtime, whose
 // in-flight work drains before the poster stops.
-func runSlack(ctx context.Context, cfg config, log *slog.Logger, db *database, policy csbot.Policy) error {
+func runSlack(ctx context.Context, cfg config, log *slog.Logger, db *database, policy csbot.Policy, hooks slackHooks) error {
 	if cfg.BotToken == "" || cfg.AppToken == "" {
 		missing := "SLACK_BOT_TOKEN"
 		if cfg.AppToken == "" {
@@ -39,6 +47,9 @@ func runSlack(ctx context.Context, cfg config, log *slog.Logger, db *database, p
 		return err
 	}
 	n.Register(rt, db.Store)
+	if hooks.ready != nil {
+		hooks.ready(rt, n)
+	}
 	elector := db.NewElector(schedulerLockKey, store.ElectorOptions{Logger: log})
 	defer elector.Close(context.WithoutCancel(ctx)) //nolint:errcheck // closing the connection releases the lock
 	sched, err := n.Schedule(notifier.SchedulerOptions{Elector: elector})

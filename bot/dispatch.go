@@ -314,12 +314,19 @@ func Manifest() ManifestSpec {
 		// (channels:history, groups:history, im:history), and joining a
 		// public account channel to post its alerts (channels:join), and
 		// giving a user an EBR draft as a Markdown file (files:write).
+		// Account channels (csbot channels sync, "Create account channel"):
+		// conversations.list to find one of the name already there
+		// (channels:read, groups:read), conversations.create and
+		// conversations.invite of the CSM and AE in a public channel
+		// (channels:manage) or a private one (groups:write), and pins.add
+		// of the account's summary (pins:write).
 		BotScopes: []string{
 			"commands", "chat:write",
 			"channels:read", "groups:read", "im:read", "mpim:read",
 			"users:read", "im:write",
 			"channels:history", "groups:history", "im:history",
 			"channels:join", "files:write",
+			"channels:manage", "groups:write", "pins:write",
 		},
 	}
 }
@@ -366,7 +373,7 @@ func (r *Runtime) HandleCommand(command string, fn CommandFunc) {
 	mustKey("command", command, fn == nil)
 	r.reg.mu.Lock()
 	defer r.reg.mu.Unlock()
-	r.reg.commands[command] = fn
+	r.reg.commands[command] = observed(r.metrics, kindCommand, command, fn)
 }
 
 // HandleAction routes the block actions whose action_id starts with
@@ -376,7 +383,7 @@ func (r *Runtime) HandleAction(actionIDPrefix string, fn ActionFunc) {
 	mustKey("action", actionIDPrefix, fn == nil)
 	r.reg.mu.Lock()
 	defer r.reg.mu.Unlock()
-	r.reg.actions[actionIDPrefix] = fn
+	r.reg.actions[actionIDPrefix] = observed(r.metrics, kindAction, actionIDPrefix, fn)
 }
 
 // HandleView routes the submissions (and closings) of modals with
@@ -385,7 +392,7 @@ func (r *Runtime) HandleView(callbackID string, h ViewHandler) {
 	mustKey("view", callbackID, h.Validate == nil && h.Submit == nil && h.Closed == nil)
 	r.reg.mu.Lock()
 	defer r.reg.mu.Unlock()
-	r.reg.views[callbackID] = h
+	r.reg.views[callbackID] = observedView(r.metrics, callbackID, h)
 }
 
 // HandleShortcut routes the global or message shortcut with callbackID to
@@ -394,7 +401,7 @@ func (r *Runtime) HandleShortcut(callbackID string, fn ShortcutFunc) {
 	mustKey("shortcut", callbackID, fn == nil)
 	r.reg.mu.Lock()
 	defer r.reg.mu.Unlock()
-	r.reg.shortcuts[callbackID] = fn
+	r.reg.shortcuts[callbackID] = observed(r.metrics, kindShortcut, callbackID, fn)
 }
 
 // HandleSuggestion routes the block_suggestion requests of the external
@@ -403,7 +410,7 @@ func (r *Runtime) HandleSuggestion(actionID string, fn SuggestionFunc) {
 	mustKey("suggestion", actionID, fn == nil)
 	r.reg.mu.Lock()
 	defer r.reg.mu.Unlock()
-	r.reg.suggestions[actionID] = fn
+	r.reg.suggestions[actionID] = observed(r.metrics, kindSuggestion, actionID, fn)
 }
 
 // HandleEvent routes the Events API events of eventType to fn, replacing
@@ -414,7 +421,7 @@ func (r *Runtime) HandleEvent(eventType string, fn EventFunc) {
 	mustKey("event", eventType, fn == nil)
 	r.reg.mu.Lock()
 	defer r.reg.mu.Unlock()
-	r.reg.events[eventType] = fn
+	r.reg.events[eventType] = observed(r.metrics, kindEvent, eventType, fn)
 }
 
 // Handlers lists what the runtime has a handler for, sorted.
@@ -579,7 +586,7 @@ func (r *Runtime) dispatch(ctx context.Context, in *inbound) {
 func (r *Runtime) onCommand(ctx context.Context, in *inbound) {
 	c := in.command
 	t := target{user: c.UserID, channel: c.ChannelID, responseURL: c.ResponseURL, triggerID: c.TriggerID}
-	log := r.log.With("kind", "slash_command", "command", c.Command, "user", c.UserID, "channel", c.ChannelID, "envelope", in.envelopeID)
+	log := in.log.With("kind", "slash_command", "command", c.Command, "user", c.UserID, "channel", c.ChannelID)
 	if !r.claim(ctx, log, in, t) {
 		return
 	}
@@ -613,7 +620,7 @@ func interactionChannel(cb *slack.InteractionCallback) string {
 func (r *Runtime) onInteraction(ctx context.Context, in *inbound) {
 	cb := in.interaction
 	t := target{user: cb.User.ID, channel: interactionChannel(cb), responseURL: cb.ResponseURL, triggerID: cb.TriggerID, viewID: cb.View.ID}
-	log := r.log.With("kind", string(cb.Type), "user", cb.User.ID, "channel", t.channel, "envelope", in.envelopeID)
+	log := in.log.With("kind", string(cb.Type), "user", cb.User.ID, "channel", t.channel)
 	if !r.claim(ctx, log, in, t) {
 		return
 	}
@@ -730,11 +737,11 @@ func (r *Runtime) onEvent(ctx context.Context, in *inbound) {
 	}
 	var ev innerEvent
 	if err := json.Unmarshal(*cb.InnerEvent, &ev); err != nil {
-		r.log.Warn("event not understood", "event_id", cb.EventID, "err", err)
+		in.log.Warn("event not understood", "event_id", cb.EventID, "err", err)
 		return
 	}
 	user, channel := idOf(ev.User), idOf(ev.Channel)
-	log := r.log.With("kind", "event", "event", ev.Type, "event_id", cb.EventID, "envelope", in.envelopeID)
+	log := in.log.With("kind", "event", "event", ev.Type, "event_id", cb.EventID)
 	// The runtime's own handling is idempotent and local to this replica:
 	// it runs for every delivery.
 	r.onBuiltinEvent(log, ev, channel)
@@ -880,7 +887,7 @@ func (r *Runtime) deliver(ctx context.Context, log *slog.Logger, t target, rep R
 	}
 	if u := rep.Upload; u != nil && t.user != "" {
 		if err := r.upload(ctx, log, t.user, *u); err != nil {
-			log.Error("file for the user not sent", "err", err)
+			log.Error("file for the user not sent", "err", withoutURLs(err))
 			rep = withNote(rep, noteUploadFailed)
 		}
 	}
@@ -1070,7 +1077,7 @@ func (r *Runtime) postResponse(ctx context.Context, url string, rep Reply) error
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	resp, err := r.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("response_url: %w", err)
+		return fmt.Errorf("response_url: %w", withoutURLs(err))
 	}
 	defer resp.Body.Close()
 	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
@@ -1115,7 +1122,7 @@ func (r *Runtime) answerForAck(ctx context.Context, in *inbound) (payload any, m
 	ctx, cancel := context.WithTimeout(ctx, r.cfg.AckBudget)
 	defer cancel()
 	cb := in.interaction
-	log := r.log.With("kind", string(cb.Type), "user", cb.User.ID, "envelope", in.envelopeID)
+	log := in.log.With("kind", string(cb.Type), "user", cb.User.ID)
 	t := target{user: cb.User.ID, channel: interactionChannel(cb), viewID: cb.View.ID}
 	if cb.Type == slack.InteractionTypeBlockSuggestion {
 		return r.suggest(ctx, log.With("action_id", cb.ActionID), in, t), false

@@ -15,6 +15,13 @@
 // payloads to Slack's limits; Truncate, TruncateMrkdwn, FitSection and
 // PageBlocks make long content fit instead of being refused.
 //
+// Operations: Metrics counts envelopes, acks, handler latencies and every
+// Web API call (an http.RoundTripper on the client NewClient makes); the
+// runtime's Connected says whether the Socket Mode link is up. Each
+// envelope's handling runs under a context carrying its envelope id as
+// request id (RequestID), which NewContextHandler adds to every line
+// logged with that context.
+//
 // The fake Slack server the tests run the real slack-go client against is
 // in bot/slacktest.
 package bot

@@ -172,7 +172,7 @@ func (g *Guard) Channel(ctx context.Context, id string, maxAge time.Duration) (C
 		g.channels[id] = c
 	}
 	g.mu.Unlock()
-	g.log.Debug("channel checked", "channel", id, "ext_shared", c.ExtShared, "pending_ext_shared", c.PendingExtShared)
+	g.log.DebugContext(ctx, "channel checked", "channel", id, "ext_shared", c.ExtShared, "pending_ext_shared", c.PendingExtShared)
 	return c, nil
 }
 

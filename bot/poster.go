@@ -779,7 +779,7 @@ func (p *Poster) attempt(cq *channelQueue, j *postJob) {
 		if f.rateLimited {
 			level = slog.LevelInfo
 		}
-		p.log.Log(context.Background(), level, "slack send will be retried",
+		p.log.Log(j.ctx, level, "slack send will be retried",
 			"method", j.msg.method(), "channel", j.msg.Channel, "attempt", j.attempts,
 			"wait", wait, "code", f.code, "err", err)
 	}
@@ -800,12 +800,12 @@ func (p *Poster) call(ctx context.Context, j *postJob) (string, error) {
 		if err != nil {
 			// Not knowing is no licence to post a second copy: the send
 			// fails (or is retried) and the caller decides.
-			p.log.Warn("cannot check channel history before posting again; not posting",
+			p.log.WarnContext(ctx, "cannot check channel history before posting again; not posting",
 				"channel", m.Channel, "event_type", m.Metadata.EventType, "err", err)
 			return "", err
 		}
 		if ts != "" {
-			p.log.Info("message found in channel history; not posting again",
+			p.log.InfoContext(ctx, "message found in channel history; not posting again",
 				"channel", m.Channel, "event_type", m.Metadata.EventType, "ts", ts)
 			return ts, nil
 		}

@@ -84,6 +84,10 @@ type Config struct {
 	// Now is the clock of the guard's cache and of delivery claims.
 	// Default time.Now.
 	Now func() time.Time
+	// Metrics, when set, records envelopes, acks, the link and handler
+	// latencies (see Metrics). Give the same to NewClient (WithMetrics)
+	// for the Web API calls.
+	Metrics *Metrics
 }
 
 // withDefaults fills in the defaults.
@@ -92,7 +96,7 @@ func (c Config) withDefaults() Config {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
 	if c.HTTPClient == nil {
-		c.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+		c.HTTPClient = &http.Client{Timeout: 10 * time.Second, Transport: c.Metrics.transport(nil, "response_url")}
 	}
 	if c.Concurrency <= 0 {
 		c.Concurrency = DefaultConcurrency
@@ -183,6 +187,9 @@ type Runtime struct {
 	started atomic.Bool
 	links   atomic.Int64 // Socket Mode connections made
 	linkAt  atomic.Int64 // unix nanoseconds of the last one
+	linkUp  atomic.Bool  // the link is up now
+
+	metrics *Metrics // nil records nothing
 
 	hooks testHooks
 }
@@ -196,6 +203,17 @@ type testHooks struct {
 	done func(in *inbound)
 }
 
+// ClientOption configures the client NewClient returns.
+type ClientOption func(*clientOptions)
+
+type clientOptions struct {
+	metrics *Metrics
+}
+
+// WithMetrics counts and times every Web API call of the client in m (see
+// Metrics.RoundTripper).
+func WithMetrics(m *Metrics) ClientOption { return func(o *clientOptions) { o.metrics = m } }
+
 // NewClient returns the slack-go client csbot uses: the bot token for the
 // Web API, the app-level token for Socket Mode, and apiURL (SLACK_API_URL)
 // when not empty, e.g. the fake server's.
@@ -203,10 +221,15 @@ type testHooks struct {
 // Its HTTP client keeps enough idle connections to Slack for the poster's
 // calls in flight (net/http keeps 2 per host by default, so busy posting
 // would open a new TLS connection for most calls).
-func NewClient(botToken, appToken, apiURL string) *slack.Client {
+func NewClient(botToken, appToken, apiURL string, options ...ClientOption) *slack.Client {
+	var co clientOptions
+	for _, o := range options {
+		o(&co)
+	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConnsPerHost = 64
-	opts := []slack.Option{slack.OptionAppLevelToken(appToken), slack.OptionHTTPClient(&http.Client{Transport: tr})}
+	hc := &http.Client{Transport: co.metrics.RoundTripper(tr)}
+	opts := []slack.Option{slack.OptionAppLevelToken(appToken), slack.OptionHTTPClient(hc)}
 	if apiURL != "" {
 		opts = append(opts, slack.OptionAPIURL(apiURL))
 	}
@@ -241,6 +264,7 @@ func New(api *slack.Client, cfg Config) (*Runtime, error) {
 		users:      cfg.Users,
 		admit:      make(chan struct{}, cfg.Concurrency+cfg.Backlog),
 		slots:      make(chan struct{}, cfg.Concurrency),
+		metrics:    cfg.Metrics,
 	}
 	if r.deliveries == nil {
 		r.deliveries = newMemoryDeliveries()
@@ -365,6 +389,7 @@ loop:
 		}
 	}
 	stopLink()
+	r.setLink(false)
 	r.drain(cancelWork)
 	if linkDone != nil {
 		<-linkDone
@@ -428,20 +453,24 @@ func (r *Runtime) pruneLoop(ctx context.Context) {
 func (r *Runtime) route(ctx, workCtx context.Context, evt socketmode.Event) {
 	switch evt.Type {
 	case socketmode.EventTypeConnecting:
+		r.setLink(false)
 		r.log.Debug("socket mode connecting")
 	case socketmode.EventTypeConnected:
 		n := r.links.Add(1)
 		r.linkAt.Store(time.Now().UnixNano())
+		r.setLink(true)
 		if n == 1 {
 			r.log.Info("socket mode connected")
 		} else {
 			r.log.Info("socket mode reconnected", "connections", n)
 		}
 	case socketmode.EventTypeConnectionError:
+		r.setLink(false)
 		if ce, ok := evt.Data.(*slack.ConnectionErrorEvent); ok {
 			r.log.Warn("socket mode connection failed; retrying", "err", ce.ErrorObj, "attempt", ce.Attempt, "backoff", ce.Backoff)
 		}
 	case socketmode.EventTypeInvalidAuth:
+		r.setLink(false)
 		r.log.Error("socket mode: app token refused")
 	case socketmode.EventTypeIncomingError:
 		if ie, ok := evt.Data.(*slack.IncomingEventError); ok {
@@ -452,9 +481,20 @@ func (r *Runtime) route(ctx, workCtx context.Context, evt socketmode.Event) {
 			r.log.Warn("socket mode write failed", "err", we.Cause)
 		}
 	case socketmode.EventTypeErrorBadMessage:
+		r.metrics.envelope("bad_message")
 		r.ackBadMessage(ctx, evt)
+	case socketmode.EventTypeHello:
+		r.metrics.envelope("hello")
 	case socketmode.EventTypeSlashCommand, socketmode.EventTypeInteractive, socketmode.EventTypeEventsAPI:
+		r.metrics.envelope(string(evt.Type))
 		r.accept(ctx, workCtx, evt)
+	}
+}
+
+// setLink records whether the Socket Mode link is up.
+func (r *Runtime) setLink(up bool) {
+	if r.linkUp.Swap(up) != up || up {
+		r.metrics.link(up)
 	}
 }
 
@@ -469,20 +509,24 @@ func (r *Runtime) ackBadMessage(ctx context.Context, evt socketmode.Event) {
 		EnvelopeID string `json:"envelope_id"`
 		Type       string `json:"type"`
 	}
-	if json.Unmarshal(bm.Message, &env) != nil || env.EnvelopeID == "" {
-		r.log.Warn("socket mode message not understood", "err", bm.Cause)
+	_ = json.Unmarshal(bm.Message, &env)
+	log := r.log.With(RequestIDAttr, newRequestID(env.EnvelopeID))
+	if env.EnvelopeID == "" {
+		log.Warn("socket mode message not understood", "err", bm.Cause)
 		return
 	}
-	r.log.Warn("envelope not understood; acknowledged and dropped", "type", env.Type, "envelope", env.EnvelopeID, "err", bm.Cause)
+	log.Warn("envelope not understood; acknowledged and dropped", "type", env.Type, "err", bm.Cause)
 	if err := r.sm.AckCtx(ctx, env.EnvelopeID, nil); err != nil {
-		r.log.Warn("ack failed", "envelope", env.EnvelopeID, "err", err)
+		log.Warn("ack failed", "err", err)
 	}
 }
 
 // inbound is one envelope on its way through the runtime.
 type inbound struct {
 	envelopeID string
-	typ        string // slash_commands, interactive, events_api
+	requestID  string       // the envelope id, in logs and in the work's ctx
+	log        *slog.Logger // the runtime's, with request_id
+	typ        string       // slash_commands, interactive, events_api
 	retry      int
 	payload    json.RawMessage
 	key        string // dedupe key, set by the worker
@@ -507,6 +551,9 @@ func (r *Runtime) accept(ctx, workCtx context.Context, evt socketmode.Event) {
 		return
 	}
 	in := &inbound{envelopeID: req.EnvelopeID, typ: req.Type, retry: req.RetryAttempt, payload: req.Payload, received: time.Now()}
+	in.requestID = newRequestID(req.EnvelopeID)
+	in.log = r.log.With(RequestIDAttr, in.requestID)
+	ctx, workCtx = WithRequestID(ctx, in.requestID), WithRequestID(workCtx, in.requestID)
 	switch d := evt.Data.(type) {
 	case slack.SlashCommand:
 		in.command = &d
@@ -539,9 +586,10 @@ func (r *Runtime) ack(ctx context.Context, in *inbound, payload any) {
 		return
 	}
 	if err := r.sm.AckCtx(ctx, in.envelopeID, payload); err != nil {
-		r.log.Warn("ack failed", "envelope", in.envelopeID, "type", in.typ, "err", err)
+		in.log.Warn("ack failed", "type", in.typ, "err", err)
 	}
 	in.acked = time.Now()
+	r.metrics.acked(in.typ, in.acked.Sub(in.received))
 }
 
 // ackWithAnswer computes the ack's payload within AckBudget, acknowledges,
@@ -562,13 +610,13 @@ func (r *Runtime) work(ctx context.Context, in *inbound) {
 	select {
 	case r.slots <- struct{}{}:
 	case <-ctx.Done():
-		r.log.Warn("dropped before its handler ran: shutting down", "envelope", in.envelopeID, "type", in.typ)
+		in.log.Warn("dropped before its handler ran: shutting down", "type", in.typ)
 		return
 	}
 	defer func() { <-r.slots }()
 	defer func() {
 		if p := recover(); p != nil {
-			r.log.Error("panic in dispatch", "envelope", in.envelopeID, "panic", p, "stack", string(debug.Stack()))
+			in.log.Error("panic in dispatch", "panic", p, "stack", string(debug.Stack()))
 		}
 	}()
 	in.started = time.Now()
@@ -636,6 +684,17 @@ func (m *memoryDeliveries) PruneDeliveries(_ context.Context, before time.Time) 
 		}
 	}
 	return n, nil
+}
+
+// Connected reports whether the Socket Mode link is up now, and since
+// when. It is false before Run connects, while the link is reopened, and
+// after Run.
+func (r *Runtime) Connected() (up bool, since time.Time) {
+	if !r.linkUp.Load() {
+		return false, time.Time{}
+	}
+	_, since = r.linkInfo()
+	return true, since
 }
 
 // linkInfo says how many Socket Mode connections were made and since when

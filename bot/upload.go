@@ -33,7 +33,7 @@ func (r *Runtime) upload(ctx context.Context, log *slog.Logger, user string, f F
 	if err == nil {
 		return nil
 	}
-	log.Warn("files.uploadV2 refused; sending the file as code blocks", "err", err)
+	log.Warn("files.uploadV2 refused; sending the file as code blocks", "err", withoutURLs(err))
 	for i, part := range codeBlocks(f.Content, codeBlockText) {
 		text := "```" + part + "```"
 		if i == 0 && f.Comment != "" {

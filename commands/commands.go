@@ -101,6 +101,10 @@ type Store interface {
 	// EBRDraftVersion returns a stored draft version, or
 	// csbot.ErrNotFound.
 	EBRDraftVersion(ctx context.Context, id int64) (csbot.EBRVersion, error)
+
+	HomeStore    // the App Home (home.go)
+	AuditStore   // the audit log (audit.go)
+	ChannelStore // account channels (channel.go)
 }
 
 // Channels tells what Slack says of a channel. *bot.Guard satisfies it;
@@ -142,6 +146,12 @@ type Config struct {
 	// Drafter drafts EBRs with a language model; nil drafts them from
 	// the template (csbot.TemplateDraft).
 	Drafter Drafter
+	// Slack, if set, creates account channels (channel.go); nil outside
+	// Slack, where "Create account channel" says it can't.
+	Slack SlackChannels
+	// ChannelPattern names the account channels csbot creates (see
+	// csbot.ChannelName); csbot.DefaultChannelPattern when empty.
+	ChannelPattern string
 	// Now is the clock; time.Now when nil.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -195,6 +205,7 @@ func New(cfg Config) *Commands {
 // Register gives r the commands and the handlers of their buttons, modals
 // and events, and the handoff shortcuts when r is a ShortcutRegistrar.
 func (c *Commands) Register(r Registrar) {
+	r = c.audited(r)
 	for name, fn := range c.commands {
 		r.HandleCommand(name, fn)
 	}
@@ -205,6 +216,8 @@ func (c *Commands) Register(r Registrar) {
 	c.registerSettings(r)
 	c.registerHandoff(r)
 	c.registerEBR(r)
+	c.registerHome(r)
+	c.registerChannel(r)
 }
 
 // Command returns the handler of the slash command (with its slash), nil

@@ -205,7 +205,8 @@ func e2eStart(ctx context.Context, t *testing.T, o e2eOptions) *e2eWorld {
 	if err != nil {
 		t.Fatalf("bot.New: %v", err)
 	}
-	commands.New(commands.Config{Store: st, Policy: csbot.DefaultPolicy(), Channels: rt.Guard(), Now: e2eNow, Logger: log}).Register(rt)
+	commands.New(commands.Config{Store: st, Policy: csbot.DefaultPolicy(), Channels: rt.Guard(), Now: e2eNow, Logger: log,
+		Slack: api}).Register(rt)
 
 	pctx, stopPoster := context.WithCancel(context.Background())
 	w.stopPoster = stopPoster

@@ -94,7 +94,7 @@ func (c *Commands) ebr(ctx context.Context, req bot.CommandRequest) (bot.Reply, 
 	if err != nil || rep != nil {
 		return withPeriod(deref(rep), period), err
 	}
-	return c.openEBR(req.Request, a, period), nil
+	return c.openEBR(ctx, req.Request, a, period), nil
 }
 
 // ebrHere answers /ebr without an account: the account linked to the
@@ -114,19 +114,19 @@ func (c *Commands) ebrHere(ctx context.Context, req bot.Request, p csbot.EBRPeri
 	case len(accounts) == 0:
 		return usage("Which account? " + lookupHint("ebr")), nil
 	case len(accounts) == 1:
-		return c.openEBR(req, accounts[0], p), nil
+		return c.openEBR(ctx, req, accounts[0], p), nil
 	}
 	return withPeriod(pickList("ebr", fmt.Sprintf("This channel is linked to %d accounts. Which one?", len(accounts)), accounts), p), nil
 }
 
 // ebrOf answers the "Draft EBR" button of /health and the pick-list of
 // /ebr for the default period: the last full fiscal quarter.
-func (c *Commands) ebrOf(_ context.Context, req bot.Request, a csbot.Account) (bot.Reply, error) {
+func (c *Commands) ebrOf(ctx context.Context, req bot.Request, a csbot.Account) (bot.Reply, error) {
 	p, err := csbot.ParseEBRPeriod("", c.today(req.Actor), c.cfg.FiscalYearStart)
 	if err != nil {
 		return bot.Reply{}, fmt.Errorf("default EBR period: %w", err)
 	}
-	return c.openEBR(req, a, p), nil
+	return c.openEBR(ctx, req, a, p), nil
 }
 
 // ebrPickPrefix starts the action_id of an /ebr pick-list button that
@@ -163,7 +163,7 @@ func (c *Commands) ebrPick(ctx context.Context, req bot.ActionRequest) (bot.Repl
 	} else if err != nil {
 		return bot.Reply{}, fmt.Errorf("pick account %d: %w", id, err)
 	}
-	return c.openEBR(req.Request, a, p), nil
+	return c.openEBR(ctx, req.Request, a, p), nil
 }
 
 // parsePickPeriod reads "start:end:label" as withPeriod wrote it.
@@ -240,7 +240,8 @@ func decodeEBRMeta(s string) (ebrMeta, bool) {
 
 // openEBR opens the draft window at once, saying it is drafting, and
 // drafts once it is open.
-func (c *Commands) openEBR(req bot.Request, a csbot.Account, p csbot.EBRPeriod) bot.Reply {
+func (c *Commands) openEBR(ctx context.Context, req bot.Request, a csbot.Account, p csbot.EBRPeriod) bot.Reply {
+	noteAccount(ctx, a.ID)
 	m := draftingModal(displayName(a), p, 0, c.cfg.Drafter != nil)
 	origin := req.ChannelID
 	return bot.Reply{OpenView: &m, Then: func(ctx context.Context, viewID string) (bot.Reply, error) {
@@ -333,6 +334,7 @@ func (c *Commands) versionOf(ctx context.Context, value string) (csbot.EBRVersio
 	} else if err != nil {
 		return v, nil, fmt.Errorf("EBR draft %d: %w", id, err)
 	}
+	noteAccount(ctx, v.AccountID)
 	return v, nil, nil
 }
 

@@ -203,6 +203,7 @@ func (c *Commands) handoffHere(ctx context.Context, req bot.Request) (bot.Reply,
 // handoffOf starts a handoff for a: the form, or, when a has a handoff
 // open already, what it says with buttons to view or amend it.
 func (c *Commands) handoffOf(ctx context.Context, req bot.Request, a csbot.Account) (bot.Reply, error) {
+	noteAccount(ctx, a.ID)
 	if msg := handoffRefusal(req.Actor); msg != "" {
 		return usage(msg), nil
 	}
@@ -486,6 +487,7 @@ func (c *Commands) messageHandoffShortcut(ctx context.Context, req bot.ShortcutR
 	}
 	a, ok := c.accountInMessage(ctx, req.ChannelID, req.Message)
 	if ok {
+		noteAccount(ctx, a.ID)
 		in.AccountText = a.Name
 		in.Note = fmt.Sprintf("The account, %s, is guessed from the message: check it.", bot.Bold(bot.Truncate(displayName(a), maxNameChars)))
 		in.Contacts = c.handoffContacts(ctx, a.ID)
@@ -645,6 +647,7 @@ func (c *Commands) handoffOfButton(ctx context.Context, req bot.ActionRequest) (
 	} else if err != nil {
 		return v, nil, fmt.Errorf("handoff %d: %w", id, err)
 	}
+	noteAccount(ctx, v.Handoff.AccountID)
 	return v, nil, nil
 }
 
@@ -762,6 +765,7 @@ func (c *Commands) submitReassign(ctx context.Context, req bot.ViewRequest) (bot
 	case err != nil:
 		return bot.Reply{}, fmt.Errorf("reassign handoff %d: %w", id, err)
 	}
+	noteAccount(ctx, h.AccountID)
 	name := "the account"
 	if a, err := c.cfg.Store.AccountByID(ctx, h.AccountID); err == nil {
 		name = bot.Bold(bot.Truncate(displayName(a), maxNameChars))
@@ -829,6 +833,7 @@ func (c *Commands) submitQuestion(ctx context.Context, req bot.ViewRequest) (bot
 	} else if err != nil {
 		return bot.Reply{}, fmt.Errorf("handoff %d: %w", m.Handoff, err)
 	}
+	noteAccount(ctx, v.Handoff.AccountID)
 	var quoted []string
 	for _, l := range strings.Split(bot.Escape(csbot.NeutraliseMentions(q)), "\n") {
 		quoted = append(quoted, "> "+l)
@@ -1045,6 +1050,7 @@ func (c *Commands) submitHandoff(ctx context.Context, req bot.ViewRequest) (bot.
 		}
 	}
 
+	noteAccount(ctx, a.ID)
 	h := f.Handoff
 	var contacts []csbot.Contact
 	if len(f.Picked) > 0 && !t.create {

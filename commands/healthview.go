@@ -50,11 +50,15 @@ type healthView struct {
 	Channel *bot.ChannelInfo
 	// Shared is a card posted in the channel: it has no Share button.
 	Shared bool
+	// CreateChannel offers "Create account channel": the account has no
+	// channel and the reader may create one.
+	CreateChannel bool
 }
 
 // healthCard reads the account's detail now and returns its health card,
 // in the channel when shared, else to the reader alone.
 func (c *Commands) healthCard(ctx context.Context, req bot.Request, id int64, shared bool) (bot.Reply, error) {
+	noteAccount(ctx, id)
 	now := c.cfg.Now()
 	d, err := c.cfg.Store.AccountDetail(ctx, id, now)
 	if errors.Is(err, csbot.ErrNotFound) {
@@ -77,6 +81,8 @@ func (c *Commands) cardOf(actor bot.Actor, d csbot.AccountDetail, now time.Time,
 		Loc:     c.location(actor),
 		Channel: ch,
 		Shared:  shared,
+		// Only to the reader: a card in a channel is for everyone there.
+		CreateChannel: !shared && d.Account.SlackChannelID == "" && mayCreateChannel(actor),
 	})
 }
 
@@ -123,7 +129,7 @@ func renderHealth(v healthView) bot.Reply {
 			mdText(lastTouchText(v)),
 		}, nil),
 		slack.NewContextBlock("", mdText(channelText(a, v.Channel))),
-		healthActions(a.ID, v.Shared),
+		healthActions(a.ID, v.Shared, v.CreateChannel),
 	)
 	rep := bot.Reply{Text: healthFallback(v), Blocks: blocks}
 	if v.Shared {
@@ -479,7 +485,7 @@ func channelText(a csbot.Account, ch *bot.ChannelInfo) string {
 }
 
 // healthActions are the card's buttons: what comes next.
-func healthActions(id int64, shared bool) *slack.ActionBlock {
+func healthActions(id int64, shared, createChannel bool) *slack.ActionBlock {
 	v := strconv.FormatInt(id, 10)
 	els := []slack.BlockElement{slack.NewButtonBlockElement(pickPrefix+"renewals", v, plainText("Renewals"))}
 	if !shared {
@@ -487,6 +493,9 @@ func healthActions(id int64, shared bool) *slack.ActionBlock {
 	}
 	els = append(els, slack.NewButtonBlockElement(actionOverride, v, plainText("Override health")),
 		slack.NewButtonBlockElement(pickPrefix+"ebr", v, plainText("Draft EBR")))
+	if createChannel {
+		els = append(els, slack.NewButtonBlockElement(actionCreateChannel, v, plainText("Create account channel")))
+	}
 	return slack.NewActionBlock("health_actions", els...)
 }
 

@@ -42,8 +42,10 @@ const (
 	ActionShareForTest    = actionShare
 	ActionOverrideForTest = actionOverride
 	ActionMoreForTest     = actionMore
-	OverrideCallbackTest  = overrideCallback
-	PortfolioPageForTest  = portfolioPage
+	// ActionCreateChannelForTest is "Create account channel".
+	ActionCreateChannelForTest = actionCreateChannel
+	OverrideCallbackTest       = overrideCallback
+	PortfolioPageForTest       = portfolioPage
 )
 
 func TestTrendWords(t *testing.T) {

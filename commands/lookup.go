@@ -42,6 +42,9 @@ func (c *Commands) resolveAccount(ctx context.Context, req bot.Request, query, n
 		return csbot.Account{}, rep, err
 	}
 	a, rep := lookupReply(next, query, res)
+	if rep == nil {
+		noteAccount(ctx, a.ID)
+	}
 	return a, rep, nil
 }
 
@@ -203,6 +206,7 @@ func (c *Commands) pick(ctx context.Context, req bot.ActionRequest) (bot.Reply, 
 	} else if err != nil {
 		return bot.Reply{}, fmt.Errorf("pick account %d: %w", id, err)
 	}
+	noteAccount(ctx, a.ID)
 	rep, err := view(ctx, req.Request, a)
 	if err != nil {
 		return bot.Reply{}, err

@@ -68,6 +68,7 @@ func (c *Commands) renewalOf(ctx context.Context, id int64) (csbot.Renewal, csbo
 	if err != nil {
 		return r, csbot.Account{}, fmt.Errorf("renewal %d: %w", id, err)
 	}
+	noteAccount(ctx, r.AccountID)
 	a, err := c.cfg.Store.AccountByID(ctx, r.AccountID)
 	if err != nil {
 		return r, a, fmt.Errorf("account of renewal %d: %w", id, err)

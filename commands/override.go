@@ -72,6 +72,7 @@ func (c *Commands) openOverride(ctx context.Context, req bot.ActionRequest) (bot
 	} else if err != nil {
 		return bot.Reply{}, fmt.Errorf("override account %d: %w", id, err)
 	}
+	noteAccount(ctx, a.ID)
 	may, err := c.mayOverride(ctx, req.Actor, a)
 	if err != nil {
 		return bot.Reply{}, err
@@ -239,6 +240,7 @@ func (c *Commands) submitOverride(ctx context.Context, req bot.ViewRequest) (bot
 	} else if err != nil {
 		return bot.Reply{}, fmt.Errorf("override account %d: %w", in.AccountID, err)
 	}
+	noteAccount(ctx, a.ID)
 	if may, err := c.mayOverride(ctx, req.Actor, a); err != nil {
 		return bot.Reply{}, err
 	} else if !may {

@@ -454,6 +454,7 @@ func (c *Commands) registerRenewals(r Registrar) {
 // status, ARR and its change against the term before, the outcome's
 // reason and auto-renewal, with the next open renewal on top.
 func (c *Commands) renewalHistoryOf(ctx context.Context, req bot.Request, a csbot.Account) (bot.Reply, error) {
+	noteAccount(ctx, a.ID)
 	hist, err := c.cfg.Store.RenewalHistory(ctx, a.ID)
 	if err != nil {
 		return bot.Reply{}, fmt.Errorf("renewal history of account %d: %w", a.ID, err)

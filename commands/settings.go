@@ -15,6 +15,7 @@ import (
 // settingsCallback is the callback_id of the alert settings modal that
 // /health settings opens. Its inputs are one static select per signal
 // kind, each block_id and action_id the kind, each value a csbot.Route.
+// Its private_metadata is settingsFromHome when the App Home opened it.
 const settingsCallback = "notify_settings"
 
 // settingsIntro opens the alert settings modal.
@@ -213,8 +214,10 @@ func (c *Commands) submitSettings(ctx context.Context, req bot.ViewRequest) (bot
 		}
 	}
 	changes := settingsChanges(before, after, c.cfg.Policy)
+	// A modal opened from the App Home publishes it again (see
+	// republishHome), so that it shows the new routes.
 	if len(changes) == 0 {
-		return bot.Reply{Text: "Nothing changed: your alerts reach you as before."}, nil
+		return c.republishHome(ctx, req, bot.Reply{Text: "Nothing changed: your alerts reach you as before."}), nil
 	}
-	return bot.Reply{Text: "Saved your alert settings:\n• " + strings.Join(changes, "\n• ")}, nil
+	return c.republishHome(ctx, req, bot.Reply{Text: "Saved your alert settings:\n• " + strings.Join(changes, "\n• ")}), nil
 }

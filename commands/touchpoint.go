@@ -217,6 +217,7 @@ func (c *Commands) submitTouchpoint(ctx context.Context, req bot.ViewRequest) (b
 	} else if err != nil {
 		return bot.Reply{}, fmt.Errorf("touchpoint account %d: %w", in.AccountID, err)
 	}
+	noteAccount(ctx, a.ID)
 	now := c.cfg.Now().UTC()
 	y, m, d := in.Date.Date()
 	at := time.Date(y, m, d, now.Hour(), now.Minute(), now.Second(), now.Nanosecond(), time.UTC)

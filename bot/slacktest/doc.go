@@ -10,7 +10,10 @@
 //     conversations.join, conversations.history, users.info and the
 //     files.uploadV2 pair files.getUploadURLExternal and
 //     files.completeUploadExternal (whose upload_url is on the same loopback
-//     address, under /upload/; see File), with Slack's
+//     address, under /upload/; see File), and the account channel methods
+//     conversations.create, conversations.list (paged), conversations.invite
+//     and pins.add (see Members and Pins; auth.test sends x-oauth-scopes
+//     when WithScopes says which), with Slack's
 //     answers and error shapes (API errors are HTTP 200 with
 //     {"ok":false,"error":"..."}; 429 carries Retry-After), form or JSON
 //     bodies, bearer or form tokens checked against the configured bot (xoxb-)

@@ -14,7 +14,7 @@ import (
 const maxMessageText = 40000
 
 func (s *Server) authTestLocked() answer {
-	return success(map[string]any{
+	return s.withScopesLocked(success(map[string]any{
 		"url":                   "https://" + s.cfg.teamDomain + ".slack.com/",
 		"team":                  s.cfg.teamDomain,
 		"user":                  s.users[s.cfg.botUserID].Name,
@@ -22,7 +22,7 @@ func (s *Server) authTestLocked() answer {
 		"user_id":               s.cfg.botUserID,
 		"bot_id":                s.cfg.botID,
 		"is_enterprise_install": false,
-	})
+	}))
 }
 
 // resolveChannelLocked finds the channel a message goes to: a channel id, a

@@ -51,6 +51,7 @@ type config struct {
 	pingInterval       time.Duration
 	triggerTTL         time.Duration
 	now                func() time.Time
+	scopes             []string // auth.test's x-oauth-scopes (channels_admin.go)
 }
 
 // Option configures a Server.
@@ -228,6 +229,7 @@ type Server struct {
 	viewOrder []string
 	uploads   map[string]*pendingUpload // by file id, until completed
 	files     []File
+	admin     adminState // channel members and pins (channels_admin.go)
 
 	tickets   map[string]*wsConn
 	conns     []*wsConn

@@ -92,6 +92,7 @@ type answer struct {
 	err      string
 	messages []string
 	warning  string
+	header   http.Header // extra response headers (auth.test's x-oauth-scopes)
 }
 
 func success(fields map[string]any) answer { return answer{fields: fields} }
@@ -212,6 +213,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 			a = s.dispatchLocked(req)
 		}
 		errCode = a.err
+		for k, v := range a.header {
+			header[k] = v
+		}
 		b := a.body()
 		if a.err == "unknown_method" {
 			b["req_method"] = method
@@ -331,6 +335,14 @@ func (s *Server) dispatchLocked(r *apiRequest) answer {
 		return s.filesGetUploadURLExternalLocked(r)
 	case "files.completeUploadExternal":
 		return s.filesCompleteUploadExternalLocked(r)
+	case "conversations.create":
+		return s.conversationsCreateLocked(r)
+	case "conversations.list":
+		return s.conversationsListLocked(r)
+	case "conversations.invite":
+		return s.conversationsInviteLocked(r)
+	case "pins.add":
+		return s.pinsAddLocked(r)
 	}
 	return fail("unknown_method")
 }

@@ -164,6 +164,7 @@ func runImport(ctx context.Context, cfg config, log *slog.Logger, args []string,
 		return asImportFailure(filepath.Base(args[1]), err)
 	}
 	printImport(stdout, res, time.Since(began))
+	auditImport(ctx, db.Store, log, res, filepath.Base(args[1]))
 	if !rescore {
 		return nil
 	}

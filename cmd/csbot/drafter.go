@@ -10,8 +10,8 @@ import (
 // newDrafter returns the language model client that drafts EBRs, or nil
 // when neither OPENAI_API_KEY nor OPENAI_BASE_URL is set (csbot then drafts
 // from its template). It logs which, naming the server's host and never
-// the key.
-func newDrafter(cfg config, log *slog.Logger) *draft.Client {
+// the key. observe, if not nil, sees every draft asked of the model.
+func newDrafter(cfg config, log *slog.Logger, observe func(draft.Usage, error)) *draft.Client {
 	c, ok := draft.New(draft.Config{
 		APIKey:              cfg.OpenAIKey,
 		BaseURL:             cfg.OpenAIBaseURL,
@@ -19,6 +19,7 @@ func newDrafter(cfg config, log *slog.Logger) *draft.Client {
 		Timeout:             cfg.OpenAITimeout,
 		MaxCompletionTokens: cfg.OpenAITokens,
 		Logger:              log,
+		Observe:             observe,
 	})
 	if !ok {
 		log.Info("EBR drafts from the template: set OPENAI_API_KEY or OPENAI_BASE_URL to draft them with a language model")

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/kelseyhightower/envconfig"
+
+	"github.com/csbot/csbot/bot"
 )
 
 // config is every setting csbot reads from the environment.
@@ -41,6 +43,8 @@ type config struct {
 	HTTPAddr       string        `envconfig:"CSBOT_HTTP_ADDR" desc:"optional listener for /healthz, /readyz and /metrics, e.g. 127.0.0.1:9090"`
 	FiscalStart    int           `envconfig:"CSBOT_FISCAL_YEAR_START" default:"1" desc:"month (1-12) the fiscal year starts, for quarters"`
 	LogLevel       string        `envconfig:"CSBOT_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
+	LogFormat      string        `envconfig:"CSBOT_LOG_FORMAT" desc:"json or text; empty: text on a terminal, JSON lines otherwise"`
+	ChannelPattern string        `envconfig:"CSBOT_CHANNEL_PATTERN" default:"acct-{name}" desc:"name of the account channels csbot creates: {name}, {external_id} or {domain}, made a valid Slack channel name"`
 }
 
 // location returns CSBOT_TIMEZONE's zone, or a usage error naming it.
@@ -94,6 +98,9 @@ func commandHelp() []struct{ name, help string } {
 		{"notify --once [--at TIME] [--dry-run]", "run one pass of every schedule (scores and alerts, renewal reminders) as at TIME, deliver what is due and exit; --dry-run prints what would be sent"},
 		{"digest --preview @MANAGER [--at TIME] [--json]", "print a manager's weekly at-risk digest as it would be sent, without sending it"},
 		{"summary", "print a summary of the book: accounts by tier and band, ARR, renewals in the next 90 days"},
+		{"audit [--account acme] [--since 30d] [--actor U123] [--limit 100] [--json]", "print the audit log, newest first: who looked up, clicked, submitted, imported or changed what, when, on which account, from which channel"},
+		{"channels sync [--pattern acct-{name}] [--private] [--dry-run]", "create a Slack channel for every account without one (or link the existing one of that name), invite its CSM and AE, and pin a summary; needs SLACK_BOT_TOKEN"},
+		{"doctor [--all]", "check the Slack tokens and scopes, the account channels, and the data csbot needs (time zones, CSMs, renewal contacts); a line per finding with its fix; exit 1 when something needs fixing"},
 	}
 }
 
@@ -104,7 +111,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "csbot: configuration: %v\n", err)
 		return exitUsage
 	}
-	log := newLogger(stderr, cfg.LogLevel)
+	log := newLogger(stderr, cfg.LogLevel, cfg.LogFormat)
 	cmd, rest := "", args
 	if len(args) > 0 {
 		cmd, rest = args[0], args[1:]
@@ -134,6 +141,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		err = runNotify(ctx, cfg, log, rest, stdout)
 	case "digest":
 		err = runDigest(ctx, cfg, log, rest, stdout)
+	case "audit":
+		err = runAudit(ctx, cfg, log, rest, stdout)
+	case "channels":
+		err = runChannels(ctx, cfg, log, rest, stdout)
+	case "doctor":
+		err = runDoctor(ctx, cfg, log, rest, stdout)
 	default:
 		if strings.HasPrefix(cmd, "-") {
 			err = usagef("unknown flag %q; run csbot --help", cmd)
@@ -165,12 +178,37 @@ func exitCode(err error, stderr io.Writer) int {
 	return exitFailure
 }
 
-func newLogger(w io.Writer, level string) *slog.Logger {
+// newLogger returns csbot's logger on w at level (CSBOT_LOG_LEVEL, info
+// when unknown), in format (CSBOT_LOG_FORMAT): "json" or "text", or, when
+// empty or unknown, text on a terminal and JSON lines otherwise. Lines
+// logged with a context carry its request id (see bot.NewContextHandler).
+func newLogger(w io.Writer, level, format string) *slog.Logger {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		l = slog.LevelInfo
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+	opts := &slog.HandlerOptions{Level: l}
+	var h slog.Handler = slog.NewJSONHandler(w, opts)
+	switch strings.ToLower(format) {
+	case "json":
+	case "text":
+		h = slog.NewTextHandler(w, opts)
+	default:
+		if isTerminal(w) {
+			h = slog.NewTextHandler(w, opts)
+		}
+	}
+	return slog.New(bot.NewContextHandler(h))
+}
+
+// isTerminal reports whether w is a terminal (a character device).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
 func printUsage(w io.Writer) {

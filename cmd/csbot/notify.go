@@ -85,7 +85,7 @@ func runNotify(ctx context.Context, cfg config, log *slog.Logger, args []string,
 
 	dctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	stopDelivery := startDelivery(dctx, db, n, poster)
+	stopDelivery := startDelivery(dctx, db, n.Deliver, poster)
 	waitErr := n.WaitDelivered(dctx, 0, func(left int) {
 		if left > 0 {
 			fmt.Fprintf(stdout, "delivering: %d left\n", left)

@@ -36,7 +36,11 @@ func runSlack(ctx context.Context, cfg config, log *slog.Logger, db *database, p
 	if err != nil {
 		return err
 	}
-	rt, poster, api, err := wireSlack(cfg, log, db, policy)
+	o, err := newOps(cfg, log, db.Store) // nil without CSBOT_HTTP_ADDR
+	if err != nil {
+		return err
+	}
+	rt, poster, api, err := wireSlack(cfg, log, db, policy, o.wireOptions()...)
 	if err != nil {
 		return err
 	}
@@ -52,14 +56,19 @@ func runSlack(ctx context.Context, cfg config, log *slog.Logger, db *database, p
 	}
 	elector := db.NewElector(schedulerLockKey, store.ElectorOptions{Logger: log})
 	defer elector.Close(context.WithoutCancel(ctx)) //nolint:errcheck // closing the connection releases the lock
-	sched, err := n.Schedule(notifier.SchedulerOptions{Elector: elector})
+	sched, err := n.Schedule(notifier.SchedulerOptions{Elector: elector, OnRun: o.jobHook()})
 	if err != nil {
 		return err
 	}
+	stopOps, err := o.serve(ctx, rt)
+	if err != nil {
+		return err
+	}
+	defer stopOps()
 
 	// Stop in reverse: the Socket Mode link and the scheduler, then
-	// delivery and the poster.
-	stopDelivery := startDelivery(context.WithoutCancel(ctx), db, n, poster)
+	// delivery and the poster, then the ops listener.
+	stopDelivery := startDelivery(context.WithoutCancel(ctx), db, o.delivery(n.Deliver), poster)
 	sched.Start()
 	log.Info("connecting to Slack over Socket Mode", "api", cfg.SlackAPIURL)
 	err = rt.Run(ctx)
@@ -79,17 +88,17 @@ func runSlack(ctx context.Context, cfg config, log *slog.Logger, db *database, p
 	return nil
 }
 
-// startDelivery runs the poster, and the notifier's delivery until ctx
-// ends, in the background. The returned stop ends delivery (attempts in
-// flight finish), then the poster they post through, and returns
-// delivery's error; it may be called once.
-func startDelivery(ctx context.Context, db *database, n *notifier.Notifier, poster *bot.Poster) (stop func() error) {
+// startDelivery runs the poster, and delivery with deliver (the
+// notifier's Deliver) until ctx ends, in the background. The returned stop
+// ends delivery (attempts in flight finish), then the poster they post
+// through, and returns delivery's error; it may be called once.
+func startDelivery(ctx context.Context, db *database, deliver csbot.DeliveryHandler, poster *bot.Poster) (stop func() error) {
 	pctx, stopPoster := context.WithCancel(context.WithoutCancel(ctx))
 	posterDone := make(chan error, 1)
 	go func() { posterDone <- poster.Run(pctx) }()
 	dctx, stopRun := context.WithCancel(ctx)
 	deliveryDone := make(chan error, 1)
-	go func() { deliveryDone <- db.RunDelivery(dctx, n.Deliver) }()
+	go func() { deliveryDone <- db.RunDelivery(dctx, deliver) }()
 	return func() error {
 		stopRun()
 		err := <-deliveryDone
@@ -100,16 +109,17 @@ func startDelivery(ctx context.Context, db *database, n *notifier.Notifier, post
 }
 
 // wireSlack builds the Slack runtime with every handler csbot has, the
-// poster it sends through and the Web API client.
-func wireSlack(cfg config, log *slog.Logger, db *database, policy csbot.Policy) (*bot.Runtime, *bot.Poster, *slack.Client, error) {
-	api := bot.NewClient(cfg.BotToken, cfg.AppToken, cfg.SlackAPIURL)
+// poster it sends through and the Web API client; opts add metrics.
+func wireSlack(cfg config, log *slog.Logger, db *database, policy csbot.Policy, opts ...wireOption) (*bot.Runtime, *bot.Poster, *slack.Client, error) {
+	w := wiringOf(opts)
+	api := bot.NewClient(cfg.BotToken, cfg.AppToken, cfg.SlackAPIURL, bot.WithMetrics(w.metrics))
 	poster := bot.NewPoster(api, bot.PosterOptions{Logger: log})
 	rt, err := bot.New(api, bot.Config{BotToken: cfg.BotToken, AppToken: cfg.AppToken, Logger: log,
-		Sender: poster, Deliveries: db.Store, Users: db.Store})
+		Sender: poster, Deliveries: db.Store, Users: db.Store, Metrics: w.metrics})
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	cmds, err := newCommands(cfg, policy, db, rt.Guard(), log)
+	cmds, err := newCommands(cfg, policy, db, rt.Guard(), log, opts...)
 	if err != nil {
 		return nil, nil, nil, err
 	}

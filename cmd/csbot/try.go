@@ -165,8 +165,8 @@ func printReply(w io.Writer, actor bot.Actor, rep bot.Reply) {
 }
 
 // newCommands builds the slash command handlers from the configuration.
-// channels is nil outside Slack.
-func newCommands(cfg config, policy csbot.Policy, db *database, channels commands.Channels, log *slog.Logger) (*commands.Commands, error) {
+// channels is nil outside Slack; opts add metrics.
+func newCommands(cfg config, policy csbot.Policy, db *database, channels commands.Channels, log *slog.Logger, opts ...wireOption) (*commands.Commands, error) {
 	loc, err := cfg.location()
 	if err != nil {
 		return nil, err
@@ -175,9 +175,18 @@ func newCommands(cfg config, policy csbot.Policy, db *database, channels command
 	if err != nil {
 		return nil, err
 	}
+	if err := cfg.checkChannelPattern(); err != nil {
+		return nil, err
+	}
 	cc := commands.Config{Store: db.Store, Policy: policy, FiscalYearStart: month,
-		Location: loc, Channels: channels, Logger: log, OnboardingChannel: cfg.OnboardingChan}
-	if d := newDrafter(cfg, log); d != nil {
+		Location: loc, Channels: channels, Logger: log, OnboardingChannel: cfg.OnboardingChan,
+		ChannelPattern: cfg.ChannelPattern}
+	if cfg.BotToken != "" {
+		// Account channels ("Create account channel", csbot channels
+		// sync) are made through the Web API.
+		cc.Slack = bot.NewClient(cfg.BotToken, cfg.AppToken, cfg.SlackAPIURL)
+	}
+	if d := newDrafter(cfg, log, wiringOf(opts).draftObserve); d != nil {
 		cc.Drafter = d
 	}
 	return commands.New(cc), nil

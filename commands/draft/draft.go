@@ -60,6 +60,10 @@ type Config struct {
 	MaxCompletionTokens int
 	// Logger defaults to one that discards.
 	Logger *slog.Logger
+	// Observe, when set, is called once at the end of every Draft with
+	// what the call cost (as far as it got) and its error, e.g. to count
+	// calls, tokens and failures. It must not block.
+	Observe func(Usage, error)
 }
 
 // Usage is what one Draft call cost and which prompt it sent.
@@ -84,6 +88,7 @@ type Client struct {
 	maxAttempts int
 	maxTokens   int
 	log         *slog.Logger
+	observe     func(Usage, error)
 
 	// noSchema is set once the server refused a json_schema response
 	// format; later calls ask for json_object straight away.
@@ -115,6 +120,7 @@ func New(cfg Config) (*Client, bool) {
 		maxAttempts: orDefault(cfg.MaxAttempts, DefaultMaxAttempts),
 		maxTokens:   orDefault(cfg.MaxCompletionTokens, DefaultMaxCompletionTokens),
 		log:         cfg.Logger,
+		observe:     cfg.Observe,
 		backoff:     500 * time.Millisecond,
 		sleep:       sleepCtx,
 	}
@@ -138,8 +144,17 @@ func (c *Client) Model() string { return c.model }
 // MaxAttempts, within Timeout. Errors wrap ErrBadAnswer when the answer
 // holds no draft, context.DeadlineExceeded when time ran out, and the
 // client's *openai.APIError or *openai.RequestError when the server
-// refused.
+// refused. Config.Observe, if set, sees every call's Usage and error.
 func (c *Client) Draft(ctx context.Context, f csbot.EBRFacts) (csbot.EBRDraft, Usage, error) {
+	d, u, err := c.draft(ctx, f)
+	if c.observe != nil {
+		c.observe(u, err)
+	}
+	return d, u, err
+}
+
+// draft is Draft without the Observe hook.
+func (c *Client) draft(ctx context.Context, f csbot.EBRFacts) (csbot.EBRDraft, Usage, error) {
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()

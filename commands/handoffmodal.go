@@ -426,7 +426,11 @@ func parseStakeholder(p string) (csbot.Stakeholder, string) {
 		}
 		s.Title = strings.Join(title, ", ")
 	}
-	if e, ok := cutPrefixFold(s.Email, "mailto:"); ok {
+	for { // "mailto:mailto:x@y" reads as x@y, as it will once written back
+		e, ok := cutPrefixFold(s.Email, "mailto:")
+		if !ok {
+			break
+		}
 		s.Email = e
 	}
 	switch {

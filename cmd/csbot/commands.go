@@ -57,9 +57,9 @@ func runBot(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer)
 		return err
 	}
 	if cfg.BotToken == "" && cfg.AppToken == "" {
-		log.Info("no Slack tokens set: printed the book and stopping (set SLACK_BOT_TOKEN and SLACK_APP_TOKEN to run on Slack)")
-		return nil
+		return runPlayground(ctx, cfg, log, db, policy, stdout)
 	}
+	log.Info("running on Slack", "mode", "slack")
 	return runSlack(ctx, cfg, log, db, policy, slackHooks{})
 }
 

@@ -45,6 +45,7 @@ type config struct {
 	LogLevel       string        `envconfig:"CSBOT_LOG_LEVEL" default:"info" desc:"debug, info, warn or error"`
 	LogFormat      string        `envconfig:"CSBOT_LOG_FORMAT" desc:"json or text; empty: text on a terminal, JSON lines otherwise"`
 	ChannelPattern string        `envconfig:"CSBOT_CHANNEL_PATTERN" default:"acct-{name}" desc:"name of the account channels csbot creates: {name}, {external_id} or {domain}, made a valid Slack channel name"`
+	PlaygroundAddr string        `envconfig:"CSBOT_PLAYGROUND_ADDR" default:"127.0.0.1:8088" desc:"where the local playground page listens when no Slack tokens are set (a free port when this one is taken)"`
 }
 
 // location returns CSBOT_TIMEZONE's zone, or a usage error naming it.

@@ -173,6 +173,8 @@ type wiring struct {
 	metrics *bot.Metrics
 	// draftObserve sees every EBR draft asked of the language model.
 	draftObserve func(draft.Usage, error)
+	// now is the commands' clock; the wall clock when nil.
+	now func() time.Time
 }
 
 // wiringOf applies opts.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/csbot/csbot"
 	"github.com/csbot/csbot/bot"
@@ -19,6 +20,9 @@ type slackHooks struct {
 	// ready runs once the runtime and the notifier are wired, before the
 	// Socket Mode link opens.
 	ready func(rt *bot.Runtime, n *notifier.Notifier)
+	// now, when set, is the clock the commands and the notifier read
+	// (the playground's, which its page moves); the wall clock otherwise.
+	now func() time.Time
 }
 
 // runSlack runs the bot on Slack (or on whatever SLACK_API_URL points at)
@@ -40,13 +44,17 @@ func runSlack(ctx context.Context, cfg config, log *slog.Logger, db *database, p
 	if err != nil {
 		return err
 	}
-	rt, poster, api, err := wireSlack(cfg, log, db, policy, o.wireOptions()...)
+	opts := o.wireOptions()
+	if hooks.now != nil {
+		opts = append(opts, func(w *wiring) { w.now = hooks.now })
+	}
+	rt, poster, api, err := wireSlack(cfg, log, db, policy, opts...)
 	if err != nil {
 		return err
 	}
 	n, err := notifier.New(notifier.Config{Store: db.Store, Policy: policy, Location: loc, Logger: log,
-		OnboardingChannel: cfg.OnboardingChan,
-		Slack:             notifier.SlackClient{Poster: poster, Guard: rt.Guard(), API: api}})
+		OnboardingChannel: cfg.OnboardingChan, Now: hooks.now,
+		Slack: notifier.SlackClient{Poster: poster, Guard: rt.Guard(), API: api}})
 	if err != nil {
 		return err
 	}

@@ -186,7 +186,9 @@ func newCommands(cfg config, policy csbot.Policy, db *database, channels command
 		// sync) are made through the Web API.
 		cc.Slack = bot.NewClient(cfg.BotToken, cfg.AppToken, cfg.SlackAPIURL)
 	}
-	if d := newDrafter(cfg, log, wiringOf(opts).draftObserve); d != nil {
+	w := wiringOf(opts)
+	cc.Now = w.now
+	if d := newDrafter(cfg, log, w.draftObserve); d != nil {
 		cc.Drafter = d
 	}
 	return commands.New(cc), nil

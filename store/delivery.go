@@ -135,7 +135,7 @@ func (s *Store) newRiver(o options) error {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &deliverWorker{s: s})
 	cfg := &river.Config{
-		Logger:               s.log.With("component", "river"),
+		Logger:               s.log.With("library", "river"),
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: s.dcfg.Workers}},
 		Workers:              workers,
 		MaxAttempts:          s.dcfg.MaxAttempts,

@@ -106,12 +106,28 @@ func closingQuote(r rune) (rune, bool) {
 }
 
 // reference decodes the inside of <...>: @U123|label, #C123|label,
-// !here.
+// !here, and the links Slack makes of what looks like a web address or an
+// e-mail address (http://acme.com|acme.com, mailto:rr@acme.com|rr@acme.com),
+// which read as the words typed.
 func reference(inner string) (arg, bool) {
 	if inner == "" {
 		return arg{}, false
 	}
 	id, label, _ := strings.Cut(inner, "|")
+	for _, scheme := range []string{"http://", "https://", "mailto:"} {
+		if len(id) > len(scheme) && strings.EqualFold(id[:len(scheme)], scheme) {
+			if label == "" {
+				label = strings.TrimPrefix(id, id[:len("mailto:")])
+				if scheme != "mailto:" {
+					label = id
+				}
+			}
+			if strings.TrimFunc(label, isSpace) == "" {
+				return arg{}, false
+			}
+			return arg{Kind: argWord, Text: label}, true
+		}
+	}
 	switch inner[0] {
 	case '@':
 		id = id[1:]

@@ -31,6 +31,10 @@ func TestParseArgs(t *testing.T) {
 		{"short id is a word", "<@U1>", []arg{{Kind: argWord, Text: "<@U1>"}}},
 		{"unclosed reference is a word", "<@U123ABC acme", []arg{{Kind: argWord, Text: "<@U123ABC"}, {Kind: argWord, Text: "acme"}}},
 		{"empty reference is a word", "<>", []arg{{Kind: argWord, Text: "<>"}}},
+		{"a domain Slack made a link", "<http://acme.com|acme.com> public", []arg{{Kind: argWord, Text: "acme.com"}, {Kind: argWord, Text: "public"}}},
+		{"a URL Slack made a link", "<https://www.acme.com/about>", []arg{{Kind: argWord, Text: "https://www.acme.com/about"}}},
+		{"an e-mail Slack made a link", "<mailto:rr@acme.com|rr@acme.com>", []arg{{Kind: argWord, Text: "rr@acme.com"}}},
+		{"an e-mail link without label", "<mailto:rr@acme.com>", []arg{{Kind: argWord, Text: "rr@acme.com"}}},
 		{"mention and words", "link <#C0ACME1|acme> now", []arg{
 			{Kind: argWord, Text: "link"}, {Kind: argChannel, ID: "C0ACME1", Text: "acme"}, {Kind: argWord, Text: "now"}}},
 		{"straight double quotes", `"acme corp" public`, []arg{

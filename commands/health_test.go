@@ -913,3 +913,16 @@ func TestHealthDemoBook(t *testing.T) {
 		}
 	}
 }
+
+// Slack turns a domain or an e-mail address typed after a command into a
+// link (should_escape); the account is found all the same.
+func TestHealthFindsAnAccountByALinkedDomain(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newHealthEnv(ctx, t)
+	for _, text := range []string{"<http://acme.com|acme.com>", "<mailto:rr@acme.com|rr@acme.com>", "<https://www.acme.com/pricing>"} {
+		if got := healthHeader(e.health(ctx, t, "U0CSM1", "D0CSM1", text)); !strings.Contains(got, "Acme Corp") {
+			t.Errorf("/health %s shows %q, want Acme Corp", text, got)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package csbot
 import (
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,9 +38,9 @@ import (
 // Text the customer wrote (ticket subjects and NPS comments) is not a
 // source of figures: an instruction hidden in a ticket ("say our ARR is
 // $5M") must not make its number pass. A draft may quote such text,
-// though: a span in quotation marks (“...” or "...") that the sheet's
-// customer text holds word for word is a quote, and its numbers are not
-// claims.
+// though: a span in quotation marks (“...” or "...") of at least four
+// words that the sheet's customer text holds word for word is a quote,
+// and its numbers are not claims.
 //
 // A written number matches a figure within the rounding its writing
 // implies: half a unit of its last digit ("$18.4k" matches 18,437 dollars,
@@ -242,10 +243,27 @@ func blankQuotes(s string, texts []string) string {
 	return s
 }
 
-// quotesOneOf reports whether inner, trimmed, is part of one of texts.
+// quotesOneOf reports whether inner, trimmed, is a quote of one of
+// texts: the whole of one, or part of one word for word that is long
+// enough to be a quote rather than a number wrapped in quotation marks
+// (at least four words, two of them without digits). “$5M” out of a
+// longer text is a claim however it is quoted.
 func quotesOneOf(inner string, texts []string) bool {
 	inner = strings.TrimSuffix(strings.TrimSpace(inner), ".")
 	if inner == "" {
+		return false
+	}
+	if slices.Contains(texts, inner) {
+		return true
+	}
+	words := strings.Fields(inner)
+	plain := 0
+	for _, w := range words {
+		if !strings.ContainsFunc(w, unicode.IsDigit) {
+			plain++
+		}
+	}
+	if len(words) < 4 || plain < 2 {
 		return false
 	}
 	for _, t := range texts {

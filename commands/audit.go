@@ -16,8 +16,8 @@ type AuditStore interface {
 	RecordAudit(ctx context.Context, e csbot.AuditEntry) error
 }
 
-// auditTimeout bounds the write of an audit entry: the user's reply waits
-// for it.
+// auditTimeout bounds the write of an audit entry: a reply without a
+// window waits for it.
 const auditTimeout = 2 * time.Second
 
 // auditNote is what the handler of an audited request tells its audit
@@ -86,8 +86,7 @@ func (a *auditRegistrar) HandleCommand(command string, fn bot.CommandFunc) {
 	a.r.HandleCommand(command, func(ctx context.Context, req bot.CommandRequest) (bot.Reply, error) {
 		ctx, note := withAuditNote(ctx)
 		rep, err := fn(ctx, req)
-		a.c.recordAudit(ctx, note, req.Request, action, map[string]any{"text": csbot.AuditText(req.Text)}, err)
-		return rep, err
+		return a.c.auditAfter(ctx, note, req.Request, action, map[string]any{"text": csbot.AuditText(req.Text)}, rep, err)
 	})
 }
 
@@ -102,8 +101,7 @@ func (a *auditRegistrar) HandleAction(actionIDPrefix string, fn bot.ActionFunc) 
 		if v := actionValue(req.Action); v != "" {
 			details["value"] = csbot.AuditText(v)
 		}
-		a.c.recordAudit(ctx, note, req.Request, action, details, err)
-		return rep, err
+		return a.c.auditAfter(ctx, note, req.Request, action, details, rep, err)
 	})
 }
 
@@ -128,8 +126,7 @@ func (a *auditRegistrar) HandleView(callbackID string, h bot.ViewHandler) {
 		h.Submit = func(ctx context.Context, req bot.ViewRequest) (bot.Reply, error) {
 			ctx, note := withAuditNote(ctx)
 			rep, err := submit(ctx, req)
-			a.c.recordAudit(ctx, note, req.Request, action, nil, err)
-			return rep, err
+			return a.c.auditAfter(ctx, note, req.Request, action, nil, rep, err)
 		}
 	}
 	a.r.HandleView(callbackID, h)
@@ -155,9 +152,30 @@ func (a *auditShortcutRegistrar) HandleShortcut(callbackID string, fn bot.Shortc
 	a.sr.HandleShortcut(callbackID, func(ctx context.Context, req bot.ShortcutRequest) (bot.Reply, error) {
 		ctx, note := withAuditNote(ctx)
 		rep, err := fn(ctx, req)
-		a.c.recordAudit(ctx, note, req.Request, action, nil, err)
-		return rep, err
+		return a.c.auditAfter(ctx, note, req.Request, action, nil, rep, err)
 	})
+}
+
+// auditAfter records the audit entry of a request whose handler returned
+// rep and herr, and returns them. A reply that opens or pushes a window
+// is delivered first: Slack honours its trigger for 3 s, which a slow
+// database must not eat. Its entry is written in its Then, which the
+// runtime runs once the window is open (before the reply's own Then).
+func (c *Commands) auditAfter(ctx context.Context, note *auditNote, req bot.Request, action string, details map[string]any,
+	rep bot.Reply, herr error) (bot.Reply, error) {
+	if herr != nil || (rep.OpenView == nil && rep.PushView == nil) {
+		c.recordAudit(ctx, note, req, action, details, herr)
+		return rep, herr
+	}
+	then := rep.Then
+	rep.Then = func(thenCtx context.Context, viewID string) (bot.Reply, error) {
+		c.recordAudit(thenCtx, note, req, action, details, nil)
+		if then == nil {
+			return bot.Reply{}, nil
+		}
+		return then(thenCtx, viewID)
+	}
+	return rep, nil
 }
 
 // recordAudit writes the audit entry of a request whose handler returned

@@ -143,7 +143,19 @@ func TestAuditedShortcuts(t *testing.T) {
 	if fn == nil {
 		t.Fatal("the audited registrar lost the shortcuts")
 	}
-	if _, err := fn(ctx, bot.ShortcutRequest{Request: e.request(ctx, t, "U0SALES", "C0ACME1"), CallbackID: "new_handoff"}); err != nil {
+	rep, err := fn(ctx, bot.ShortcutRequest{Request: e.request(ctx, t, "U0SALES", "C0ACME1"), CallbackID: "new_handoff"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The form opens before the entry is written (Slack's trigger lasts
+	// 3 s): the runtime runs the reply's Then once it has opened.
+	if rep.OpenView == nil || rep.Then == nil {
+		t.Fatalf("new_handoff = %+v, want a form and its follow-up", rep)
+	}
+	if n := len(auditEntries(ctx, t, e.store, "shortcut:new_handoff")); n != 0 {
+		t.Errorf("%d entries written before the form opened, want 0", n)
+	}
+	if _, err := rep.Then(ctx, "V0FORM"); err != nil {
 		t.Fatal(err)
 	}
 	got := oneAuditEntry(ctx, t, e.store, "shortcut:new_handoff")

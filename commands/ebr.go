@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -54,6 +55,10 @@ const (
 	noteModelBadJSON = "the language model's answer could not be read"
 )
 
+// msgNoEBR refuses drafting, editing or posting an EBR to someone csbot
+// does not know.
+const msgNoEBR = "Only members of the customer success team that csbot knows can draft, edit or post EBRs: a draft is stored and holds the account's internal figures. Ask an admin to add you to csbot's users."
+
 // registerEBR gives r /ebr's buttons and edit form.
 func (c *Commands) registerEBR(r Registrar) {
 	r.HandleAction(actionEBRRegenerate, c.ebrRegenerate)
@@ -73,6 +78,9 @@ func (c *Commands) ebr(ctx context.Context, req bot.CommandRequest) (bot.Reply, 
 	args := parseArgs(req.Text)
 	if len(args) == 1 && (args[0].keyword("help") || args[0].keyword("?")) {
 		return usage(ebrUsage), nil
+	}
+	if !req.Actor.CanChange() {
+		return usage(msgNoEBR), nil
 	}
 	for _, a := range args {
 		if a.Kind != argWord {
@@ -122,6 +130,9 @@ func (c *Commands) ebrHere(ctx context.Context, req bot.Request, p csbot.EBRPeri
 // ebrOf answers the "Draft EBR" button of /health and the pick-list of
 // /ebr for the default period: the last full fiscal quarter.
 func (c *Commands) ebrOf(ctx context.Context, req bot.Request, a csbot.Account) (bot.Reply, error) {
+	if !req.Actor.CanChange() {
+		return usage(msgNoEBR), nil
+	}
 	p, err := csbot.ParseEBRPeriod("", c.today(req.Actor), c.cfg.FiscalYearStart)
 	if err != nil {
 		return bot.Reply{}, fmt.Errorf("default EBR period: %w", err)
@@ -152,6 +163,9 @@ func withPeriod(rep bot.Reply, p csbot.EBRPeriod) bot.Reply {
 
 // ebrPick answers an /ebr pick-list button that carries its period.
 func (c *Commands) ebrPick(ctx context.Context, req bot.ActionRequest) (bot.Reply, error) {
+	if !req.Actor.CanChange() {
+		return usage(msgNoEBR), nil
+	}
 	p, okP := parsePickPeriod(strings.TrimPrefix(req.Action.ActionID, ebrPickPrefix))
 	id, okID := accountIDValue(req.Action.Value)
 	if !okP || !okID {
@@ -347,6 +361,9 @@ func metaOf(req bot.ActionRequest) ebrMeta {
 // ebrRegenerate answers Regenerate: the window says it is drafting, then
 // shows a new version drafted from the data as it is now.
 func (c *Commands) ebrRegenerate(ctx context.Context, req bot.ActionRequest) (bot.Reply, error) {
+	if !req.Actor.CanChange() {
+		return usage(msgNoEBR), nil
+	}
 	v, rep, err := c.versionOf(ctx, req.Action.Value)
 	if err != nil || rep != nil {
 		return deref(rep), err
@@ -366,6 +383,9 @@ func (c *Commands) ebrRegenerate(ctx context.Context, req bot.ActionRequest) (bo
 // ebrEdit answers Edit: a form over the draft window with each section's
 // text to change.
 func (c *Commands) ebrEdit(ctx context.Context, req bot.ActionRequest) (bot.Reply, error) {
+	if !req.Actor.CanChange() {
+		return usage(msgNoEBR), nil
+	}
 	v, rep, err := c.versionOf(ctx, req.Action.Value)
 	if err != nil || rep != nil {
 		return deref(rep), err
@@ -390,17 +410,17 @@ func (c *Commands) ebrData(ctx context.Context, req bot.ActionRequest) (bot.Repl
 // /ebr was typed in, else the account's channel; never in one shared
 // with another organisation.
 func (c *Commands) ebrPost(ctx context.Context, req bot.ActionRequest) (bot.Reply, error) {
+	if !req.Actor.CanChange() {
+		return usage(msgNoEBR), nil
+	}
 	v, rep, err := c.versionOf(ctx, req.Action.Value)
 	if err != nil || rep != nil {
 		return deref(rep), err
 	}
 	meta := metaOf(req)
-	channel := meta.Channel
-	if !inChannel(channel) {
-		channel = v.Facts.Account.Channel
-		if a, err := c.cfg.Store.AccountByID(ctx, v.AccountID); err == nil && a.SlackChannelID != "" {
-			channel = a.SlackChannelID
-		}
+	channel, err := c.ebrChannel(ctx, v, meta.Channel)
+	if err != nil {
+		return bot.Reply{}, err
 	}
 	status := ""
 	switch {
@@ -420,6 +440,26 @@ func (c *Commands) ebrPost(ctx context.Context, req bot.ActionRequest) (bot.Repl
 	}
 	m := c.draftModal(v, meta, status)
 	return bot.Reply{UpdateView: &m, Post: post}, nil
+}
+
+// ebrChannel is where "Post to channel" posts v: the channel /ebr was
+// typed in, unless it is a DM or the channel of other accounts; then the
+// account's own channel ("" when it has none).
+func (c *Commands) ebrChannel(ctx context.Context, v csbot.EBRVersion, origin string) (string, error) {
+	if inChannel(origin) {
+		linked, err := c.cfg.Store.AccountsByChannel(ctx, origin)
+		if err != nil {
+			return "", fmt.Errorf("accounts of channel %s: %w", origin, err)
+		}
+		if len(linked) == 0 || slices.ContainsFunc(linked, func(a csbot.Account) bool { return a.ID == v.AccountID }) {
+			return origin, nil
+		}
+	}
+	a, err := c.cfg.Store.AccountByID(ctx, v.AccountID)
+	if err != nil {
+		return "", fmt.Errorf("account %d: %w", v.AccountID, err)
+	}
+	return a.SlackChannelID, nil
 }
 
 // ebrExport answers "Export as Markdown": the draft as a Markdown file in

@@ -477,3 +477,37 @@ func FuzzSplitMrkdwn(f *testing.F) {
 		}
 	})
 }
+
+func TestEBRIsForMembersCsbotKnows(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEBREnv(ctx, t, false, 0)
+	opened, rep := e.ebr(ctx, t, "U0STRANGER", "D0X", "acme")
+	if opened != nil || !strings.Contains(rep.Text, "Only members of the customer success team that csbot knows") {
+		t.Errorf("/ebr by a stranger: opened=%v %q", opened != nil, rep.Text)
+	}
+	// A window opened by a CSM does nothing for a stranger's click.
+	_, then := e.ebr(ctx, t, "U0CSM1", "D0CSM1", "acme")
+	for _, action := range []string{"ebr_regenerate", "ebr_edit", "ebr_post"} {
+		rep := e.modalAction(ctx, t, "U0STRANGER", then.UpdateView, action)
+		if rep.UpdateView != nil || rep.PushView != nil || rep.Post != nil || !strings.Contains(rep.Text, "Only members") {
+			t.Errorf("%s by a stranger: %+v", action, rep)
+		}
+	}
+}
+
+func TestEBRPostsInTheAccountsOwnChannelFromAnotherAccounts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEBREnv(ctx, t, false, 0)
+	// Typed in Globex's channel: Acme's draft goes to Acme's channel.
+	_, then := e.ebr(ctx, t, "U0CSM1", "C0GLOBX", "acme")
+	if rep := e.modalAction(ctx, t, "U0CSM1", then.UpdateView, "ebr_post"); rep.Post == nil || rep.Post.Channel != "C0ACME1" {
+		t.Errorf("post from Globex's channel: %+v, want Acme's channel", rep.Post)
+	}
+	// Typed in a channel linked to no account: posted there.
+	_, then = e.ebr(ctx, t, "U0CSM1", "C0ELSE1", "acme")
+	if rep := e.modalAction(ctx, t, "U0CSM1", then.UpdateView, "ebr_post"); rep.Post == nil || rep.Post.Channel != "C0ELSE1" {
+		t.Errorf("post from an unlinked channel: %+v, want that channel", rep.Post)
+	}
+}

@@ -293,6 +293,9 @@ func (c *Commands) submitEBREdit(ctx context.Context, req bot.ViewRequest) (bot.
 	if !ok {
 		return bot.Reply{}, fmt.Errorf("EBR edit form: bad metadata %q", req.View.PrivateMetadata)
 	}
+	if !req.Actor.CanChange() {
+		return usage(msgNoEBR), nil
+	}
 	sections, problems := parseEBREdit(viewValues(req.View))
 	if problems != nil {
 		return usage("Sorry, that edit couldn't be saved: the form was incomplete. Please try again."), nil

@@ -1072,7 +1072,7 @@ func (r *Runtime) postResponse(ctx context.Context, url string, rep Reply) error
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(raw))
 	if err != nil {
-		return fmt.Errorf("response_url: %w", err)
+		return fmt.Errorf("response_url: %w", withoutURLs(err))
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")
 	resp, err := r.cfg.HTTPClient.Do(req)

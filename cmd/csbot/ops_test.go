@@ -185,7 +185,9 @@ func TestReadyz(t *testing.T) {
 	srv := slacktest.New(t)
 	// Hold the token check's apps.connections.open and the link's, so the
 	// link is certainly not up while /readyz is first asked.
-	srv.FailNext("apps.connections.open", 2, slacktest.Fault{Delay: 1500 * time.Millisecond})
+	// Three seconds each leaves room for a loaded machine between the
+	// listener coming up and the first /readyz.
+	srv.FailNext("apps.connections.open", 2, slacktest.Fault{Delay: 3 * time.Second})
 	b := startOpsBot(ctx, t, srv, nil)
 
 	if code, body := b.get(ctx, t, "/healthz"); code != http.StatusOK || body != "ok\n" {

@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"time"
+	"strings"
 
 	"github.com/csbot/csbot"
 	"github.com/jackc/pgx/v5"
@@ -46,19 +46,32 @@ func (s *Store) RecordAudit(ctx context.Context, e csbot.AuditEntry) error {
 // Audit returns the audit entries f selects, newest first, each with the
 // name of its account (empty when it has none, or it was deleted).
 func (s *Store) Audit(ctx context.Context, f csbot.AuditFilter) ([]csbot.AuditEntry, error) {
-	const q = `SELECT l.id, l.at, l.actor, l.action, coalesce(l.account_id, 0), coalesce(a.name, ''), l.details
-		  FROM audit_log l
-		  LEFT JOIN accounts a ON a.id = l.account_id
-		 WHERE ($1::bigint = 0 OR l.account_id = $1)
-		   AND ($2::timestamptz IS NULL OR l.at >= $2)
-		   AND ($3::text = '' OR l.actor = $3)
-		 ORDER BY l.at DESC, l.id DESC
-		 LIMIT $4`
-	var since *time.Time
-	if !f.Since.IsZero() {
-		since = &f.Since
+	// Only the filters given are in the query, so that its plan can use
+	// the (account_id, at) and (actor, at) indexes; values are parameters.
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
-	rows, err := s.pool.Query(ctx, q, f.AccountID, since, f.Actor, f.EffectiveLimit())
+	if f.AccountID != 0 {
+		add("l.account_id = $%d", f.AccountID)
+	}
+	if !f.Since.IsZero() {
+		add("l.at >= $%d", f.Since)
+	}
+	if f.Actor != "" {
+		add("l.actor = $%d", f.Actor)
+	}
+	q := `SELECT l.id, l.at, l.actor, l.action, coalesce(l.account_id, 0), coalesce(a.name, ''), l.details
+	        FROM audit_log l
+	        LEFT JOIN accounts a ON a.id = l.account_id`
+	if len(where) > 0 {
+		q += "\n WHERE " + strings.Join(where, " AND ")
+	}
+	args = append(args, f.EffectiveLimit())
+	q += fmt.Sprintf("\n ORDER BY l.at DESC, l.id DESC\n LIMIT $%d", len(args))
+	rows, err := s.pool.Query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("audit log: %w", err)
 	}

@@ -197,6 +197,10 @@ type EventRequest struct {
 	// them.
 	UserID    string
 	ChannelID string
+	// Actor is the event's user as the runtime knows them (with Slack's
+	// time zone when csbot has none on file), for an event with a user
+	// Slack could tell about; zero otherwise.
+	Actor Actor
 	// Inner is the event as Slack sent it; Data is slack-go's decoding of
 	// it (e.g. *slackevents.AppHomeOpenedEvent).
 	Inner json.RawMessage
@@ -758,6 +762,13 @@ func (r *Runtime) onEvent(ctx context.Context, in *inbound) {
 	req := EventRequest{
 		Type: ev.Type, EventID: cb.EventID, UserID: user, ChannelID: channel,
 		Inner: *cb.InnerEvent, Data: in.event.InnerEvent.Data, RetryAttempt: in.retry, Received: in.received,
+	}
+	if user != "" {
+		if u, err := r.guard.User(ctx, user); err == nil && !u.Outsider() {
+			if a, err := r.resolveActor(ctx, u); err == nil {
+				req.Actor = a
+			}
+		}
 	}
 	reply, ok := r.call(log, func() (Reply, error) { return fn(ctx, req) })
 	if ok {

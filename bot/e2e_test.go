@@ -1081,3 +1081,29 @@ func TestThreadRepliesAreGuarded(t *testing.T) {
 		}
 	}
 }
+
+// An event's handler is told who its user is, with Slack's time zone
+// when the users table has none.
+func TestEventHandlerIsToldItsActor(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	h := newHarness(ctx, t)
+	got := make(chan Actor, 1)
+	h.start(ctx, t, nil, func(rt *Runtime) {
+		rt.HandleEvent("app_home_opened", func(_ context.Context, req EventRequest) (Reply, error) {
+			got <- req.Actor
+			return Reply{}, nil
+		})
+	})
+	if _, err := h.srv.SendEvent(ctx, slacktest.AppHomeOpened(csm)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case a := <-got:
+		if a.SlackID != csm || !a.Known || a.TZ == "" {
+			t.Errorf("actor = %+v, want the CSM, known, with a time zone", a)
+		}
+	case <-ctx.Done():
+		t.Fatal("the handler never ran")
+	}
+}

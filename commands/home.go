@@ -54,9 +54,14 @@ func (c *Commands) homeOpened(ctx context.Context, req bot.EventRequest) (bot.Re
 	if homeTab(req) != "home" || !csbot.IsSlackUserID(req.UserID) {
 		return bot.Reply{}, nil
 	}
-	actor, err := bot.ResolveActor(ctx, c.cfg.Store, req.UserID)
-	if err != nil {
-		return bot.Reply{}, fmt.Errorf("app home of %s: %w", req.UserID, err)
+	// The runtime's actor has Slack's time zone when csbot has none on
+	// file; without it (Slack could not be asked), the users table's.
+	actor := req.Actor
+	if actor.SlackID != req.UserID {
+		var err error
+		if actor, err = bot.ResolveActor(ctx, c.cfg.Store, req.UserID); err != nil {
+			return bot.Reply{}, fmt.Errorf("app home of %s: %w", req.UserID, err)
+		}
 	}
 	v, err := c.home(ctx, actor)
 	if err != nil {

@@ -25,9 +25,19 @@ const (
 // bracedWord finds the placeholders of a pattern.
 var bracedWord = regexp.MustCompile(`\{[^{}]*\}`)
 
+// MinChannelPatternText is how many letters or digits of its own a
+// channel pattern must hold besides its placeholders (see
+// CheckChannelPattern).
+const MinChannelPatternText = 2
+
 // CheckChannelPattern returns an error when pattern cannot name account
 // channels: it must hold {name} or {external_id}, or every account would
-// get the same name, and no placeholder other than those and {domain}.
+// get the same name; no placeholder other than those and {domain}; and
+// at least MinChannelPatternText letters or digits of its own outside the
+// placeholders ("acct-{name}", not "{name}" or "{name}-"), so that an
+// account's channel is never named like a channel of another purpose: an
+// account named "General" or "Sales" would otherwise get #general or
+// #sales, and csbot would take that channel for the account's.
 func CheckChannelPattern(pattern string) error {
 	for _, p := range bracedWord.FindAllString(pattern, -1) {
 		if p != placeholderName && p != placeholderExternalID && p != placeholderDomain {
@@ -36,6 +46,18 @@ func CheckChannelPattern(pattern string) error {
 	}
 	if !strings.Contains(pattern, placeholderName) && !strings.Contains(pattern, placeholderExternalID) {
 		return fmt.Errorf("channel pattern %q names no account: put {name} or {external_id} in it, e.g. %q", pattern, DefaultChannelPattern)
+	}
+	// The text of its own, as it ends up in the channel names.
+	own := SlugChannelName(bracedWord.ReplaceAllString(pattern, " "))
+	n := 0
+	for _, r := range own {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			n++
+		}
+	}
+	if n < MinChannelPatternText {
+		return fmt.Errorf("channel pattern %q needs at least %d letters or digits of its own besides the placeholders, e.g. %q: "+
+			"otherwise an account named like an existing channel (\"General\" gives #general) would take that channel", pattern, MinChannelPatternText, DefaultChannelPattern)
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ func TestChannelName(t *testing.T) {
 
 func TestCheckChannelPattern(t *testing.T) {
 	t.Parallel()
-	for _, ok := range []string{DefaultChannelPattern, "{external_id}", "cs-{name}-{domain}"} {
+	for _, ok := range []string{DefaultChannelPattern, "cs-{external_id}", "cs-{name}-{domain}", "{name}-cs", "Kunde {name}", "c{name}7"} {
 		if err := CheckChannelPattern(ok); err != nil {
 			t.Errorf("CheckChannelPattern(%q) = %v, want nil", ok, err)
 		}
@@ -61,6 +61,14 @@ func TestCheckChannelPattern(t *testing.T) {
 	for _, bad := range []string{"acct", "acct-{domain}", "acct-{nme}", ""} {
 		if err := CheckChannelPattern(bad); err == nil {
 			t.Errorf("CheckChannelPattern(%q) = nil, want an error", bad)
+		}
+	}
+	// Too little text of its own: an account named "General" would be
+	// given #general.
+	for _, bad := range []string{"{name}", "{name}-", "-{name}_", "{external_id}", "{name}-{domain}", "x-{name}", "#{name}", "株式-{name}"} {
+		err := CheckChannelPattern(bad)
+		if err == nil || !strings.Contains(err.Error(), "at least 2 letters or digits of its own") || !strings.Contains(err.Error(), `"acct-{name}"`) {
+			t.Errorf("CheckChannelPattern(%q) = %v, want it refused for too little text of its own", bad, err)
 		}
 	}
 }

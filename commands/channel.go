@@ -14,11 +14,16 @@ import (
 )
 
 // ChannelStore is what account channels read and write, besides the
-// links (LinkChannel) and the accounts of a channel.
+// accounts of a channel (AccountsByChannel).
 type ChannelStore interface {
 	// AccountsWithoutChannel returns the accounts with no channel linked,
 	// churned ones left out, by name.
 	AccountsWithoutChannel(ctx context.Context) ([]csbot.Account, error)
+	// LinkNewChannel links the channel to the account (and records who did
+	// it in the audit log) only if the account still has no channel and no
+	// other account has that one; linked is false, changing nothing, when
+	// either was linked meanwhile.
+	LinkNewChannel(ctx context.Context, accountID int64, channelID, actor string) (linked bool, err error)
 }
 
 // SlackChannels is the part of Slack's Web API that account channels
@@ -26,6 +31,7 @@ type ChannelStore interface {
 type SlackChannels interface {
 	CreateConversationContext(ctx context.Context, params slack.CreateConversationParams) (*slack.Channel, error)
 	GetConversationsContext(ctx context.Context, params *slack.GetConversationsParameters) ([]slack.Channel, string, error)
+	GetConversationInfoContext(ctx context.Context, input *slack.GetConversationInfoInput) (*slack.Channel, error)
 	JoinConversationContext(ctx context.Context, channelID string) (*slack.Channel, string, []string, error)
 	InviteUsersToConversationContext(ctx context.Context, channelID string, users ...string) (*slack.Channel, error)
 	PostMessageContext(ctx context.Context, channelID string, options ...slack.MsgOption) (string, string, error)
@@ -46,18 +52,28 @@ const (
 	slackRetries = 4
 )
 
-// msgNoCreateChannel is told to someone who may not create channels.
-const msgNoCreateChannel = "Only CSMs, CS managers and admins can create account channels. You can still look any account up: `/health acme`."
+// msgNoCreateChannel is told to someone who may not create the account's
+// channel.
+const msgNoCreateChannel = "Only the account's CSM, their manager or an admin can create its channel. Ask one of them; you can still look any account up: `/health acme`."
 
 // registerChannel gives r the account channel buttons.
 func (c *Commands) registerChannel(r Registrar) {
 	r.HandleAction(actionCreateChannel, c.createChannel)
 }
 
-// mayCreateChannel reports whether the actor may create account
-// channels: the account's CSM, a manager or an admin, as for links.
+// mayCreateChannel reports whether the actor's role is one that may
+// create account channels (a CSM, a manager or an admin): the coarse gate
+// that shows "Create account channel" on a card. Whether they may create
+// a given account's channel is mayCreateChannelOf's to say.
 func mayCreateChannel(a bot.Actor) bool {
 	return a.Is(csbot.UserCSM, csbot.UserManager, csbot.UserAdmin)
+}
+
+// mayCreateChannelOf reports whether the actor may create account a's
+// channel: its CSM, that CSM's manager or an admin, the rule of health
+// overrides (csbot.CanOverride).
+func (c *Commands) mayCreateChannelOf(ctx context.Context, actor bot.Actor, a csbot.Account) (bool, error) {
+	return c.mayOverride(ctx, actor, a)
 }
 
 // ChannelOptions says how account channels are made.
@@ -89,6 +105,11 @@ const (
 	// ChannelWouldCreate and ChannelWouldMatch are what a dry run would do.
 	ChannelWouldCreate
 	ChannelWouldMatch
+	// ChannelLinkedMeanwhile: the account got a channel while csbot was
+	// at it (`/health link`, another click or sync), which it kept:
+	// nobody was invited and nothing posted or pinned (ChannelResult.ChannelID
+	// is the channel it got). Not a failure.
+	ChannelLinkedMeanwhile
 )
 
 // ChannelResult is what became of one account's channel.
@@ -97,7 +118,8 @@ type ChannelResult struct {
 	// Name is the channel's name, without "#".
 	Name string
 	// ChannelID is the channel's id; empty when none was made (or would
-	// be, on a dry run).
+	// be, on a dry run); for ChannelLinkedMeanwhile, the channel the
+	// account got meanwhile.
 	ChannelID string
 	Outcome   ChannelOutcome
 	// Invited are the Slack ids of the people now in the channel: the
@@ -202,10 +224,11 @@ func (c *Commands) newChannelMaker(opts ChannelOptions) (*channelMaker, error) {
 // SyncChannels gives every account without a channel (churned ones left
 // out) a channel of its own, in order of name: a channel named by the
 // pattern is created, or, when one of that name exists, linked; the
-// account's CSM and AE are invited and its summary is pinned there. It
-// returns what became of each account. Its error is for what stops it
-// all: no Slack, a bad pattern, the database or conversations.list
-// failing.
+// account's CSM and AE are invited and its summary is pinned there. An
+// account that gets a channel otherwise while it runs keeps it
+// (ChannelLinkedMeanwhile). It returns what became of each account. Its
+// error is for what stops it all: no Slack, a bad pattern, the database
+// or conversations.list failing.
 func (c *Commands) SyncChannels(ctx context.Context, opts ChannelOptions) ([]ChannelResult, error) {
 	m, err := c.newChannelMaker(opts)
 	if err != nil {
@@ -226,7 +249,20 @@ func (c *Commands) SyncChannels(ctx context.Context, opts ChannelOptions) ([]Cha
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		out = append(out, m.ensure(ctx, a))
+		// The list may be minutes old by now (Slack's rate limits): read
+		// the account again. LinkNewChannel has the last word.
+		fresh, err := c.cfg.Store.AccountByID(ctx, a.ID)
+		switch {
+		case errors.Is(err, csbot.ErrNotFound):
+			continue // deleted meanwhile
+		case err != nil:
+			return out, fmt.Errorf("account %s: %w", a.Name, err)
+		case fresh.SlackChannelID != "":
+			out = append(out, ChannelResult{Account: fresh, Name: csbot.ChannelName(m.opts.Pattern, fresh),
+				ChannelID: fresh.SlackChannelID, Outcome: ChannelLinkedMeanwhile})
+			continue
+		}
+		out = append(out, m.ensure(ctx, fresh))
 	}
 	return out, nil
 }
@@ -260,7 +296,9 @@ func (m *channelMaker) list(ctx context.Context) error {
 	return nil
 }
 
-// ensure gives account a a channel: see SyncChannels.
+// ensure gives account a a channel: see SyncChannels. The channel is
+// linked, only if the account still has none and the channel is no other
+// account's, before anyone is invited or anything posted there.
 func (m *channelMaker) ensure(ctx context.Context, a csbot.Account) ChannelResult {
 	res := ChannelResult{Account: a, Name: csbot.ChannelName(m.opts.Pattern, a)}
 	ch, found := m.byName[res.Name]
@@ -317,8 +355,13 @@ func (m *channelMaker) ensure(ctx context.Context, a csbot.Account) ChannelResul
 		}
 	}
 	res.ChannelID = ch.ID
-	if _, err := m.c.cfg.Store.LinkChannel(ctx, a.ID, ch.ID, m.opts.Actor); err != nil {
+	linked, err := m.c.cfg.Store.LinkNewChannel(ctx, a.ID, ch.ID, m.opts.Actor)
+	if err != nil {
 		res.Outcome, res.Err = ChannelFailed, fmt.Errorf("link #%s to %s: %w", res.Name, a.Name, err)
+		return res
+	}
+	if !linked {
+		m.linkedMeanwhile(ctx, &res, ch)
 		return res
 	}
 	m.invite(ctx, &res)
@@ -326,10 +369,37 @@ func (m *channelMaker) ensure(ctx context.Context, a csbot.Account) ChannelResul
 	return res
 }
 
-// checkMatch returns why an existing channel cannot be a's: archived, a
-// private one csbot is not in, or linked to another account already.
+// linkedMeanwhile says why ch could not be linked to the account of res:
+// the account got a channel meanwhile (ChannelLinkedMeanwhile, with a
+// note when csbot created ch for nothing), or ch became another
+// account's (a failure).
+func (m *channelMaker) linkedMeanwhile(ctx context.Context, res *ChannelResult, ch slack.Channel) {
+	created := res.Outcome == ChannelCreated
+	a, err := m.c.cfg.Store.AccountByID(ctx, res.Account.ID)
+	if err != nil {
+		res.Outcome, res.Err = ChannelFailed, fmt.Errorf("link #%s to %s: %w", res.Name, res.Account.Name, err)
+		return
+	}
+	if a.SlackChannelID == "" {
+		res.Outcome, res.ChannelID = ChannelFailed, ""
+		res.Err = problemf(nil, "#%s became the channel of another account meanwhile: link a channel by hand by typing `/health link %s` in it",
+			ch.Name, res.Account.Name)
+		return
+	}
+	res.Outcome, res.ChannelID = ChannelLinkedMeanwhile, a.SlackChannelID
+	if created && a.SlackChannelID != ch.ID {
+		res.Notes = append(res.Notes, fmt.Sprintf("csbot had created #%s (%s) for it, which is not linked: archive it in Slack", ch.Name, ch.ID))
+	}
+}
+
+// checkMatch returns why an existing channel cannot be a's: the
+// workspace's general channel, archived, a private one csbot is not in,
+// or linked to another account already.
 func (m *channelMaker) checkMatch(ctx context.Context, a csbot.Account, ch slack.Channel) error {
 	switch {
+	case ch.IsGeneral:
+		return problemf(nil, "#%s is the workspace's general channel, which csbot never takes for an account: change CSBOT_CHANNEL_PATTERN (or --pattern), or link another channel by typing `/health link %s` in it",
+			ch.Name, a.Name)
 	case ch.IsArchived:
 		return problemf(nil, "#%s exists but is archived: unarchive it, or link another channel by typing `/health link %s` in it", ch.Name, a.Name)
 	case ch.IsPrivate && !ch.IsMember:
@@ -372,9 +442,20 @@ func (m *channelMaker) invite(ctx context.Context, res *ChannelResult) {
 }
 
 // pinSummary posts the account's summary in the channel and pins it,
-// unless the channel is shared with another organisation.
+// unless the channel is shared with another organisation: for a channel
+// csbot did not create, as Slack says right before the post, not as it
+// listed it.
 func (m *channelMaker) pinSummary(ctx context.Context, res *ChannelResult, ch slack.Channel) {
-	if ch.IsExtShared || ch.IsPendingExtShared {
+	external := ch.IsExtShared || ch.IsPendingExtShared
+	if !external && res.Outcome != ChannelCreated {
+		ext, err := m.sharedNow(ctx, ch.ID)
+		if err != nil {
+			res.Notes = append(res.Notes, fmt.Sprintf("couldn't check whether the channel is shared with another organisation (%v), so csbot posted no summary there", err))
+			return
+		}
+		external = ext
+	}
+	if external {
 		res.Notes = append(res.Notes, "the channel is shared with another organisation, so csbot posted no summary there")
 		return
 	}
@@ -398,6 +479,27 @@ func (m *channelMaker) pinSummary(ctx context.Context, res *ChannelResult, ch sl
 		return
 	}
 	res.Pinned = true
+}
+
+// sharedNow reports whether the channel is shared with another
+// organisation, or about to be, by a fresh answer: the guard's, at most
+// bot.ChannelRecheck old, when the commands have one (in Slack), else
+// conversations.info's (csbot channels sync).
+func (m *channelMaker) sharedNow(ctx context.Context, id string) (bool, error) {
+	if m.c.cfg.Channels != nil {
+		info, err := m.c.cfg.Channels.Channel(ctx, id, bot.ChannelRecheck)
+		if err != nil {
+			return false, err
+		}
+		return info.External(), nil
+	}
+	ch, err := retrySlack(ctx, func() (*slack.Channel, error) {
+		return m.c.cfg.Slack.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: id})
+	})
+	if err != nil {
+		return false, fmt.Errorf("conversations.info %s: %w", id, err)
+	}
+	return ch.IsExtShared || ch.IsPendingExtShared, nil
 }
 
 // channelSummary is the message pinned in a new account channel: the
@@ -424,20 +526,26 @@ func (c *Commands) channelSummary(ctx context.Context, a csbot.Account) (string,
 // account gets a channel of its own (see SyncChannels), and the person
 // who asked is told what was done.
 func (c *Commands) createChannel(ctx context.Context, req bot.ActionRequest) (bot.Reply, error) {
-	if !mayCreateChannel(req.Actor) {
-		return usage(msgNoCreateChannel), nil
-	}
 	id, ok := accountIDValue(req.Action.Value)
 	if !ok {
 		return usage(msgStaleButton), nil
 	}
+	// Before the permission check, so that a refusal's audit entry names
+	// the account too.
+	noteAccount(ctx, id)
 	a, err := c.cfg.Store.AccountByID(ctx, id)
 	if errors.Is(err, csbot.ErrNotFound) {
 		return usage(msgGoneAccount), nil
 	} else if err != nil {
 		return bot.Reply{}, fmt.Errorf("create channel of account %d: %w", id, err)
 	}
-	noteAccount(ctx, a.ID)
+	may, err := c.mayCreateChannelOf(ctx, req.Actor, a)
+	if err != nil {
+		return bot.Reply{}, fmt.Errorf("create channel of account %d: %w", id, err)
+	}
+	if !may {
+		return usage(msgNoCreateChannel), nil
+	}
 	name := bot.Bold(bot.Truncate(displayName(a), maxNameChars))
 	if a.SlackChannelID != "" {
 		return usage(fmt.Sprintf("%s has a channel already: %s.", name, bot.ChannelMention(a.SlackChannelID))), nil
@@ -462,9 +570,12 @@ func (c *Commands) createChannel(ctx context.Context, req bot.ActionRequest) (bo
 // channelReplyText tells what became of an account's channel, in mrkdwn.
 func channelReplyText(name string, res ChannelResult) string {
 	var b strings.Builder
-	if res.Outcome == ChannelCreated {
+	switch res.Outcome {
+	case ChannelCreated:
 		fmt.Fprintf(&b, "Created %s for %s and linked it: its alerts and reminders will be posted there.", bot.ChannelMention(res.ChannelID), name)
-	} else {
+	case ChannelLinkedMeanwhile:
+		fmt.Fprintf(&b, "%s got a channel meanwhile: %s. csbot kept it, and invited nobody and posted nothing.", name, bot.ChannelMention(res.ChannelID))
+	default:
 		fmt.Fprintf(&b, "%s existed already, so csbot linked it to %s: its alerts and reminders will be posted there.", bot.ChannelMention(res.ChannelID), name)
 	}
 	if len(res.Invited) > 0 {

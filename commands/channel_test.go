@@ -20,6 +20,8 @@ import (
 type channelEnv struct {
 	*healthEnv
 	slack *slacktest.Server
+	// api is the Slack client the commands call the fake through.
+	api *slack.Client
 }
 
 func newChannelEnv(ctx context.Context, t *testing.T) *channelEnv {
@@ -38,9 +40,42 @@ func newChannelEnv(ctx context.Context, t *testing.T) *channelEnv {
 	}
 	api := slack.New(srv.BotToken(), slack.OptionAPIURL(srv.URL()))
 	e.reg = newHealthRegistrar()
-	e.cmds = commands.New(commands.Config{Store: e.store, Policy: csbot.DefaultPolicy(), Channels: e.channels, Now: healthNow, Slack: api})
+	ce := &channelEnv{healthEnv: e, slack: srv, api: api}
+	ce.rewire(api, e.channels)
+	return ce
+}
+
+// rewire builds the commands anew on sl and channels (nil: none, as on
+// the command line) and registers them.
+func (e *channelEnv) rewire(sl commands.SlackChannels, channels commands.Channels) {
+	e.reg = newHealthRegistrar()
+	e.cmds = commands.New(commands.Config{Store: e.store, Policy: csbot.DefaultPolicy(), Channels: channels, Now: healthNow, Slack: sl})
 	e.cmds.Register(e.reg)
-	return &channelEnv{healthEnv: e, slack: srv}
+}
+
+// hookedSlack is the commands' Slack client with hooks that play what
+// happens meanwhile: each runs after every call it follows that took
+// effect, on the caller's goroutine.
+type hookedSlack struct {
+	commands.SlackChannels
+	afterCreate func(ch *slack.Channel)
+	afterJoin   func(id string)
+}
+
+func (h *hookedSlack) CreateConversationContext(ctx context.Context, p slack.CreateConversationParams) (*slack.Channel, error) {
+	ch, err := h.SlackChannels.CreateConversationContext(ctx, p)
+	if f := h.afterCreate; err == nil && f != nil {
+		f(ch)
+	}
+	return ch, err
+}
+
+func (h *hookedSlack) JoinConversationContext(ctx context.Context, id string) (*slack.Channel, string, []string, error) {
+	ch, warn, warns, err := h.SlackChannels.JoinConversationContext(ctx, id)
+	if f := h.afterJoin; err == nil && f != nil {
+		f(id)
+	}
+	return ch, warn, warns, err
 }
 
 // hasButton reports whether rep has a button with actionID.
@@ -82,7 +117,7 @@ func TestCreateChannelButtonCreatesInvitesLinksAndPins(t *testing.T) {
 	nak := e.accountID(ctx, t, "NAK-1")
 	value := strconv.FormatInt(nak, 10)
 
-	if rep := e.click(ctx, t, "U0SALES", "C0ELSE1", "health_actions", commands.ActionCreateChannelForTest, value); !strings.Contains(rep.Text, "Only CSMs, CS managers and admins") {
+	if rep := e.click(ctx, t, "U0SALES", "C0ELSE1", "health_actions", commands.ActionCreateChannelForTest, value); !strings.Contains(rep.Text, "Only the account's CSM, their manager or an admin") {
 		t.Errorf("a salesperson's click = %q, want a refusal", rep.Text)
 	}
 	if got := e.slack.Calls("conversations.create"); len(got) != 0 {
@@ -120,7 +155,7 @@ func TestCreateChannelButtonCreatesInvitesLinksAndPins(t *testing.T) {
 		t.Errorf("link entry = %+v, want U0CSM1 linking %s to Nakatomi", linked, ch.ID)
 	}
 	if clicks := auditEntries(ctx, t, e.store, "action:"+commands.ActionCreateChannelForTest); len(clicks) != 2 ||
-		clicks[0].Actor != "U0CSM1" || clicks[0].AccountID != nak || clicks[1].Actor != "U0SALES" {
+		clicks[0].Actor != "U0CSM1" || clicks[0].AccountID != nak || clicks[1].Actor != "U0SALES" || clicks[1].AccountID != nak {
 		t.Errorf("button entries = %+v, want the refused click and U0CSM1's on Nakatomi", clicks)
 	}
 
@@ -324,5 +359,252 @@ func TestE2ECreateAccountChannel(t *testing.T) {
 		if !slices.Contains(actions, want) {
 			t.Errorf("audit log of Initech Europe %v lacks %q", actions, want)
 		}
+	}
+}
+
+// channelLinks returns the channel_linked audit entries of the account.
+func channelLinks(ctx context.Context, t *testing.T, e *channelEnv, accountID int64) []csbot.AuditEntry {
+	t.Helper()
+	var out []csbot.AuditEntry
+	for _, en := range auditEntries(ctx, t, e.store, "channel_linked") {
+		if en.AccountID == accountID {
+			out = append(out, en)
+		}
+	}
+	return out
+}
+
+func TestSyncChannelsKeepsALinkMadeMeanwhile(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newChannelEnv(ctx, t)
+	nak := e.accountID(ctx, t, "NAK-1")
+	// While the sync creates Nakatomi's channel, someone types
+	// `/health link nakatomi` in C0BYHAND.
+	created := ""
+	h := &hookedSlack{SlackChannels: e.api}
+	h.afterCreate = func(ch *slack.Channel) {
+		if ch.Name != "acct-nakatomi-trading" {
+			return
+		}
+		created = ch.ID
+		if _, err := e.store.LinkChannel(ctx, nak, "C0BYHAND", "U0CSM1"); err != nil {
+			t.Errorf("LinkChannel meanwhile: %v", err)
+		}
+	}
+	e.rewire(h, e.channels)
+
+	res, err := e.cmds.SyncChannels(ctx, commands.ChannelOptions{})
+	if err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+	if a, _ := e.store.AccountByID(ctx, nak); a.SlackChannelID != "C0BYHAND" {
+		t.Errorf("Nakatomi linked to %q, want the C0BYHAND linked meanwhile kept", a.SlackChannelID)
+	}
+	if created == "" {
+		t.Fatal("the sync created no channel for Nakatomi")
+	}
+	if msgs, pins, members := e.slack.Messages(created), e.slack.Pins(created), e.slack.Members(created); len(msgs) != 0 || len(pins) != 0 || len(members) != 0 {
+		t.Errorf("the channel Nakatomi no longer needs got messages %+v, pins %v, members %v; want none", msgs, pins, members)
+	}
+	if links := channelLinks(ctx, t, e, nak); len(links) != 1 || links[0].Channel != "C0BYHAND" {
+		t.Errorf("Nakatomi's channel_linked entries %+v, want only the link by hand", links)
+	}
+	others := 0
+	for _, r := range res {
+		if r.Account.ID != nak {
+			if r.Outcome == commands.ChannelCreated && r.Err == nil && r.Pinned {
+				others++
+			}
+			continue
+		}
+		if r.Outcome != commands.ChannelLinkedMeanwhile || r.Err != nil || r.ChannelID != "C0BYHAND" || r.Pinned || len(r.Invited) != 0 {
+			t.Errorf("Nakatomi's result %+v, want ChannelLinkedMeanwhile with C0BYHAND and nothing done", r)
+		}
+		if !slices.ContainsFunc(r.Notes, func(n string) bool {
+			return strings.Contains(n, "#acct-nakatomi-trading") && strings.Contains(n, "not linked")
+		}) {
+			t.Errorf("Nakatomi's notes %q don't tell of the channel left unused", r.Notes)
+		}
+	}
+	if others != 3 {
+		t.Errorf("%d other accounts got a channel, want 3: %+v", others, res)
+	}
+}
+
+func TestCreateChannelButtonTwoClicksAtOnce(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newChannelEnv(ctx, t)
+	nak := e.accountID(ctx, t, "NAK-1")
+	value := strconv.FormatInt(nak, 10)
+	// The CSM's manager clicks too, while the CSM's click is creating the
+	// channel.
+	var second bot.Reply
+	h := &hookedSlack{SlackChannels: e.api}
+	h.afterCreate = func(*slack.Channel) {
+		h.afterCreate = nil
+		second = e.click(ctx, t, "U0BOSS1", "C0ELSE1", "health_actions", commands.ActionCreateChannelForTest, value)
+	}
+	e.rewire(h, e.channels)
+	first := e.click(ctx, t, "U0CSM1", "C0ELSE1", "health_actions", commands.ActionCreateChannelForTest, value)
+
+	a, err := e.store.AccountByID(ctx, nak)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, ok := e.slack.Channel(a.SlackChannelID)
+	if !ok || ch.Name != "acct-nakatomi-trading" {
+		t.Fatalf("Nakatomi linked to %q (%+v); replies %q and %q", a.SlackChannelID, ch, first.Text, second.Text)
+	}
+	if msgs, pins := e.slack.Messages(ch.ID), e.slack.Pins(ch.ID); len(msgs) != 1 || len(pins) != 1 {
+		t.Errorf("%d messages and %d pins in the channel, want one pinned summary", len(msgs), len(pins))
+	}
+	if n := len(e.slack.Calls("conversations.invite")); n != 2 {
+		t.Errorf("conversations.invite called %d times, want twice (the CSM and the AE, once)", n)
+	}
+	if links := channelLinks(ctx, t, e, nak); len(links) != 1 {
+		t.Errorf("Nakatomi's channel_linked entries %+v, want one", links)
+	}
+	if !strings.Contains(second.Text, "<#"+ch.ID+">") || !strings.Contains(second.Text, "summary is pinned") {
+		t.Errorf("the click that linked the channel says %q", second.Text)
+	}
+	if !strings.Contains(first.Text, "*Nakatomi Trading* got a channel meanwhile: <#"+ch.ID+">") || strings.Contains(first.Text, "pinned") {
+		t.Errorf("the click that lost the race says %q, want it told the account got a channel meanwhile", first.Text)
+	}
+}
+
+func TestCreateChannelButtonOnlyForTheAccountsPeople(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newChannelEnv(ctx, t)
+	nak := e.accountID(ctx, t, "NAK-1")
+	value := strconv.FormatInt(nak, 10)
+
+	// Fox is a CSM, but not Nakatomi's; Sam is its AE.
+	for _, who := range []string{"U0CSM2", "U0SALES"} {
+		rep := e.click(ctx, t, who, "C0ELSE1", "health_actions", commands.ActionCreateChannelForTest, value)
+		if !strings.Contains(rep.Text, "Only the account's CSM, their manager or an admin") {
+			t.Errorf("%s's click = %q, want a polite refusal", who, rep.Text)
+		}
+	}
+	if n := len(e.slack.Calls("conversations.create")); n != 0 {
+		t.Fatalf("refused clicks called conversations.create %d times", n)
+	}
+	if a, _ := e.store.AccountByID(ctx, nak); a.SlackChannelID != "" {
+		t.Fatalf("a refused click linked %s", a.SlackChannelID)
+	}
+	clicks := auditEntries(ctx, t, e.store, "action:"+commands.ActionCreateChannelForTest)
+	if len(clicks) != 2 {
+		t.Fatalf("button entries %+v, want the two refusals", clicks)
+	}
+	for _, c := range clicks {
+		if c.AccountID != nak {
+			t.Errorf("the refusal of %s is recorded with account %d, want Nakatomi (%d)", c.Actor, c.AccountID, nak)
+		}
+	}
+
+	// Dana's manager may.
+	rep := e.click(ctx, t, "U0BOSS1", "C0ELSE1", "health_actions", commands.ActionCreateChannelForTest, value)
+	a, _ := e.store.AccountByID(ctx, nak)
+	if a.SlackChannelID == "" || !strings.Contains(rep.Text, "Created <#"+a.SlackChannelID+">") {
+		t.Errorf("the manager's click = %q, Nakatomi linked to %q; want a new channel", rep.Text, a.SlackChannelID)
+	}
+}
+
+func TestSyncChannelsLeavesTheGeneralChannelAlone(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newChannelEnv(ctx, t)
+	k, err := csbot.LookupImportKind("accounts")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Import(ctx, k, strings.NewReader("external_id,name,tier,arr,stage,csm\nGEN-1,General,low,1000,adopting,U0CSM1\n")); err != nil {
+		t.Fatal(err)
+	}
+	// The workspace's general channel, renamed.
+	e.slack.AddChannel(slacktest.Channel{ID: "C0GENERAL", Name: "acct-general", Member: true})
+	e.slack.SetGeneral("C0GENERAL")
+	gen := e.accountID(ctx, t, "GEN-1")
+
+	for _, dry := range []bool{true, false} {
+		res, err := e.cmds.SyncChannels(ctx, commands.ChannelOptions{DryRun: dry})
+		if err != nil {
+			t.Fatalf("sync (dry run %v): %v", dry, err)
+		}
+		i := slices.IndexFunc(res, func(r commands.ChannelResult) bool { return r.Account.ID == gen })
+		if i < 0 {
+			t.Fatalf("sync (dry run %v): no result for General", dry)
+		}
+		if r := res[i]; r.Outcome != commands.ChannelFailed || r.Err == nil || !strings.Contains(r.Err.Error(), "#acct-general is the workspace's general channel") {
+			t.Errorf("sync (dry run %v): General's result %+v, want it refused: that is the general channel", dry, r)
+		}
+	}
+	if a, _ := e.store.AccountByID(ctx, gen); a.SlackChannelID != "" {
+		t.Errorf("General linked to %s, want no channel", a.SlackChannelID)
+	}
+	if msgs, pins, members := e.slack.Messages("C0GENERAL"), e.slack.Pins("C0GENERAL"), e.slack.Members("C0GENERAL"); len(msgs) != 0 || len(pins) != 0 || len(members) != 0 {
+		t.Errorf("the general channel got messages %+v, pins %v, members %v; want none", msgs, pins, members)
+	}
+}
+
+func TestCreateChannelButtonChecksAMatchedChannelBeforePosting(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newChannelEnv(ctx, t)
+	// Slack's list says nothing of it, but the guard has just learnt that
+	// the channel is shared with the customer.
+	e.slack.AddChannel(slacktest.Channel{ID: "C0NAKATOMI", Name: "acct-nakatomi-trading", Member: true})
+	e.channels["C0NAKATOMI"] = bot.ChannelInfo{ID: "C0NAKATOMI", Name: "acct-nakatomi-trading", ExtShared: true, Member: true}
+	nak := e.accountID(ctx, t, "NAK-1")
+
+	rep := e.click(ctx, t, "U0CSM1", "C0ELSE1", "health_actions", commands.ActionCreateChannelForTest, strconv.FormatInt(nak, 10))
+	if a, _ := e.store.AccountByID(ctx, nak); a.SlackChannelID != "C0NAKATOMI" {
+		t.Errorf("Nakatomi linked to %q, want C0NAKATOMI", a.SlackChannelID)
+	}
+	if msgs, pins := e.slack.Messages("C0NAKATOMI"), e.slack.Pins("C0NAKATOMI"); len(msgs) != 0 || len(pins) != 0 {
+		t.Errorf("a shared channel got messages %+v and pins %v, want none", msgs, pins)
+	}
+	if !strings.Contains(rep.Text, "shared with another organisation") || strings.Contains(rep.Text, "summary is pinned") {
+		t.Errorf("reply %q, want it told no summary was posted in the shared channel", rep.Text)
+	}
+}
+
+func TestSyncChannelsChecksAMatchedChannelBeforePosting(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newChannelEnv(ctx, t)
+	e.slack.AddChannel(slacktest.Channel{ID: "C0NAKATOMI", Name: "acct-nakatomi-trading"})
+	// The channel is shared with the customer after the sync listed the
+	// channels; on the command line there is no guard, so conversations.info
+	// must tell.
+	h := &hookedSlack{SlackChannels: e.api}
+	h.afterJoin = func(id string) {
+		if id == "C0NAKATOMI" {
+			e.slack.AddChannel(slacktest.Channel{ID: "C0NAKATOMI", Name: "acct-nakatomi-trading", Member: true,
+				ExtShared: true, ConnectedTeamIDs: []string{"T0CUSTOMER"}})
+		}
+	}
+	e.rewire(h, nil)
+	nak := e.accountID(ctx, t, "NAK-1")
+
+	res, err := e.cmds.SyncChannels(ctx, commands.ChannelOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(res, func(r commands.ChannelResult) bool { return r.Account.ID == nak })
+	if i < 0 {
+		t.Fatal("no result for Nakatomi")
+	}
+	if r := res[i]; r.Outcome != commands.ChannelMatched || r.ChannelID != "C0NAKATOMI" || r.Pinned ||
+		!slices.ContainsFunc(r.Notes, func(n string) bool { return strings.Contains(n, "shared with another organisation") }) {
+		t.Errorf("Nakatomi's result %+v, want C0NAKATOMI linked, no summary, a note why", r)
+	}
+	if msgs := e.slack.Messages("C0NAKATOMI"); len(msgs) != 0 {
+		t.Errorf("the shared channel got messages %+v, want none", msgs)
+	}
+	if len(e.slack.Calls("conversations.info")) == 0 {
+		t.Error("the sync never asked conversations.info")
 	}
 }

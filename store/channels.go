@@ -44,6 +44,16 @@ type channelLinked struct {
 	Unlinked []int64 `json:"unlinked_account_ids"`
 }
 
+// SQL that LinkChannel and LinkNewChannel share.
+const (
+	// linkChannelLock serialises the links of the channel $1 within a
+	// transaction.
+	linkChannelLock = `SELECT pg_advisory_xact_lock(hashtext('csbot.link_channel'), hashtext($1))`
+	// channelLinkedAudit records that $1 linked a channel to the account
+	// $2, with the channelLinked details $3.
+	channelLinkedAudit = `INSERT INTO audit_log (actor, action, account_id, details) VALUES ($1, 'channel_linked', $2, $3)`
+)
+
 // LinkChannel links the Slack channel channelID to the account with
 // internal id accountID, unlinking it from every other account, and
 // records in the audit log that actor (a Slack user id) did so, all in one
@@ -53,7 +63,6 @@ type channelLinked struct {
 // returns csbot.ErrNotFound, changing nothing, when the account does not
 // exist, and an error when channelID is not a Slack channel id.
 func (s *Store) LinkChannel(ctx context.Context, accountID int64, channelID, actor string) ([]csbot.Account, error) {
-	const lock = `SELECT pg_advisory_xact_lock(hashtext('csbot.link_channel'), hashtext($1))`
 	const account = `SELECT coalesce(slack_channel_id, '') FROM accounts WHERE id = $1 FOR UPDATE`
 	const unlink = `WITH unlinked AS (
 			UPDATE accounts SET slack_channel_id = NULL, updated_at = now()
@@ -63,7 +72,6 @@ func (s *Store) LinkChannel(ctx context.Context, accountID int64, channelID, act
 		SELECT * FROM unlinked ORDER BY lower(name), name, id`
 	const link = `UPDATE accounts SET slack_channel_id = $2, updated_at = now()
 		WHERE id = $1 AND slack_channel_id IS DISTINCT FROM $2`
-	const audit = `INSERT INTO audit_log (actor, action, account_id, details) VALUES ($1, 'channel_linked', $2, $3)`
 	if !csbot.IsSlackChannelID(channelID) {
 		return nil, fmt.Errorf("link channel %q to account %d: not a Slack channel id", channelID, accountID)
 	}
@@ -72,7 +80,7 @@ func (s *Store) LinkChannel(ctx context.Context, accountID int64, channelID, act
 		return nil, fmt.Errorf("link channel %s to account %d: %w", channelID, accountID, err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a no-op after Commit
-	if _, err := tx.Exec(ctx, lock, channelID); err != nil {
+	if _, err := tx.Exec(ctx, linkChannelLock, channelID); err != nil {
 		return nil, fmt.Errorf("link channel %s to account %d: %w", channelID, accountID, err)
 	}
 	details := channelLinked{Channel: channelID, Unlinked: []int64{}}
@@ -100,7 +108,7 @@ func (s *Store) LinkChannel(ctx context.Context, accountID int64, channelID, act
 	if err != nil {
 		return nil, fmt.Errorf("link channel %s to account %d: %w", channelID, accountID, err)
 	}
-	if _, err := tx.Exec(ctx, audit, actor, accountID, js); err != nil {
+	if _, err := tx.Exec(ctx, channelLinkedAudit, actor, accountID, js); err != nil {
 		return nil, fmt.Errorf("link channel %s to account %d: audit: %w", channelID, accountID, err)
 	}
 	if err := tx.Commit(ctx); err != nil {

@@ -13,11 +13,23 @@ import (
 const maxChannelName = 80
 
 // adminState is what the fake workspace knows of channels beyond their
-// settings: who is in them (the bot's own membership is Channel.Member)
-// and what is pinned.
+// settings: who is in them (the bot's own membership is Channel.Member),
+// what is pinned, and which is the general channel.
 type adminState struct {
 	members map[string][]string // channel id -> user ids, in the order they joined
 	pins    map[string][]string // channel id -> message ts, in the order pinned
+	general string              // the id of the workspace's general channel; "" when none
+}
+
+// SetGeneral makes channel the workspace's general channel (the one every
+// member is in, #general unless renamed): conversations.info and
+// conversations.list say is_general of it, and of no other. "" makes none
+// general, as when the fake starts.
+func (s *Server) SetGeneral(channel string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.admin.general = channel
+	s.notifyLocked()
 }
 
 // WithScopes makes auth.test answer with an x-oauth-scopes header listing
@@ -111,8 +123,7 @@ func (s *Server) conversationsCreateLocked(r *apiRequest) answer {
 	}
 	private := r.boolean("is_private")
 	id := fmt.Sprintf("C%010d", s.nextSeqLocked())
-	s.channels[id] = &channelState{Channel: Channel{ID: id, Name: name, Private: private, Member: true}, created: s.unixNow()}
-	s.chanOrder = append(s.chanOrder, id)
+	s.addChannelLocked(&channelState{Channel: Channel{ID: id, Name: name, Private: private, Member: true}, created: s.unixNow()})
 	ch := s.channelJSON(s.channels[id])
 	ch["creator"] = s.cfg.botUserID
 	return success(map[string]any{"channel": ch})

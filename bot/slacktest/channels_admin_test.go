@@ -159,3 +159,43 @@ func TestConversationsInviteAndPins(t *testing.T) {
 		}
 	}
 }
+
+func TestGeneralChannel(t *testing.T) {
+	ctx := testContext(t)
+	srv := slacktest.New(t)
+	srv.AddChannel(slacktest.Channel{ID: "C01", Name: "general", Member: true})
+	srv.AddChannel(slacktest.Channel{ID: "C02", Name: "random"})
+	api := newAPI(srv)
+
+	general := func() []string {
+		t.Helper()
+		chs, _, err := api.GetConversationsContext(ctx, &slack.GetConversationsParameters{})
+		if err != nil {
+			t.Fatalf("list: %v", err)
+		}
+		var ids []string
+		for _, c := range chs {
+			if c.IsGeneral {
+				ids = append(ids, c.ID)
+			}
+		}
+		return ids
+	}
+	if got := general(); len(got) != 0 {
+		t.Errorf("before SetGeneral, listed as general: %v", got)
+	}
+	srv.SetGeneral("C01")
+	if got := general(); !slices.Equal(got, []string{"C01"}) {
+		t.Errorf("listed as general: %v, want [C01]", got)
+	}
+	for id, want := range map[string]bool{"C01": true, "C02": false} {
+		ch, err := api.GetConversationInfoContext(ctx, &slack.GetConversationInfoInput{ChannelID: id})
+		if err != nil || ch.IsGeneral != want {
+			t.Errorf("conversations.info %s: is_general %v, %v; want %v", id, ch != nil && ch.IsGeneral, err, want)
+		}
+	}
+	srv.SetGeneral("")
+	if got := general(); len(got) != 0 {
+		t.Errorf("after SetGeneral(\"\"), listed as general: %v", got)
+	}
+}

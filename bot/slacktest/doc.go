@@ -23,7 +23,9 @@
 //     pinged, and carries the envelopes a test pushes with SendSlashCommand,
 //     SendInteraction and SendEvent. Acks are recorded with their payload and
 //     latency; an envelope not acked within the ack timeout is delivered again
-//     with retry_attempt and retry_reason "timeout". Disconnect and
+//     with retry_attempt and retry_reason "timeout". The ack of a
+//     view_submission with response_action "update" or "push" replaces the
+//     modal, or pushes the ack's view on it, as Slack does. Disconnect and
 //     DropConnection end the link the polite or the rude way;
 //   - response_url endpoints, handed out per envelope, usable five times.
 //
@@ -31,6 +33,10 @@
 // recorded. Tests read the records with Calls, Acks, Messages and friends,
 // or block until a condition holds with WaitFor, WaitForCall, WaitForAck and
 // WaitForConnection: these wake on every change, so no test has to sleep.
+// EphemeralsSeen says which ephemeral messages a user sees, replaced and
+// deleted through response URLs as Slack's client shows them; Revision
+// counts changes by conversation and by user, for a reader that shows
+// part of the workspace and must tell cheaply whether its part changed.
 // Faults are injected per method for the next n calls with FailNext: 429
 // with Retry-After, 5xx, Slack error codes, slow answers (Fault.Delay: the
 // call takes effect only once the delay has passed), and answers held back
@@ -51,5 +57,8 @@
 //	post, err := srv.WaitForResponse(ctx, env.ID)
 //
 // The Server is safe for concurrent use. Outside tests, Start and Close
-// manage it directly; New is the testing wrapper.
+// manage it directly; New is the testing wrapper. A server a browser on
+// the same machine could reach should be started with tokens of its own
+// (WithTokens) and WithHostCheck, which keeps web pages of other sites
+// out.
 package slacktest

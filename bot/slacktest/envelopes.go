@@ -41,6 +41,7 @@ type SlashCommand struct {
 // is up, and returns ctx's error or ErrClosed if that comes first.
 func (s *Server) SendSlashCommand(ctx context.Context, cmd SlashCommand) (Envelope, error) {
 	e := s.newEnvelope("slash_commands", true)
+	e.channel = cmd.ChannelID
 	s.mu.Lock()
 	userName := cmd.UserName
 	if userName == "" {
@@ -144,6 +145,7 @@ func (s *Server) SendInteraction(ctx context.Context, in Interaction) (Envelope,
 		return Envelope{}, fmt.Errorf("slacktest: unknown interaction type %q", in.Type)
 	}
 	e := s.newEnvelope("interactive", true)
+	e.channel = in.ChannelID
 	s.mu.Lock()
 	env := Envelope{ID: e.firstID, Type: e.typ}
 	actionTS := s.nextTSLocked()

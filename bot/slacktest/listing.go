@@ -12,6 +12,9 @@ type Conversation struct {
 	// IM marks the direct message between the bot and User.
 	IM   bool
 	User string
+	// Posts counts its messages outside threads (thread parents included,
+	// replies not).
+	Posts int
 }
 
 // Conversations returns every conversation in the order it was created:
@@ -23,7 +26,7 @@ func (s *Server) Conversations() []Conversation {
 	out := make([]Conversation, 0, len(s.chanOrder))
 	for _, id := range s.chanOrder {
 		cs := s.channels[id]
-		out = append(out, Conversation{Channel: cs.Channel, IM: cs.im, User: cs.imUser})
+		out = append(out, Conversation{Channel: cs.Channel, IM: cs.im, User: cs.imUser, Posts: cs.posts})
 	}
 	return out
 }

@@ -142,7 +142,7 @@ func (s *Server) chatPostMessageLocked(r *apiRequest) answer {
 	if c.hasAtts {
 		m.Attachments = compactJSON(c.attachments)
 	}
-	cs.msgs = append(cs.msgs, m)
+	s.appendMessageLocked(cs, m)
 	return success(map[string]any{"channel": cs.ID, "ts": m.TS, "message": s.messageJSON(m)})
 }
 
@@ -175,6 +175,8 @@ func (s *Server) chatPostEphemeralLocked(r *apiRequest) answer {
 		e.Blocks = compactJSON(c.blocks)
 	}
 	s.ephemerals = append(s.ephemerals, e)
+	s.addSeenLocked(e)
+	s.touchChannelLocked(e.Channel)
 	return success(map[string]any{"message_ts": e.TS})
 }
 
@@ -224,6 +226,15 @@ func (s *Server) chatUpdateLocked(r *apiRequest) answer {
 	return success(map[string]any{"channel": cs.ID, "ts": m.TS, "text": m.Text, "message": s.messageJSON(m)})
 }
 
+// appendMessageLocked posts m in cs.
+func (s *Server) appendMessageLocked(cs *channelState, m Message) {
+	cs.msgs = append(cs.msgs, m)
+	if topLevel(m) {
+		cs.posts++
+	}
+	s.messagesChangedLocked(cs.ID)
+}
+
 // replaceMessageLocked replaces (m != nil) or deletes message i, copying the
 // slice so that snapshots keep their version.
 func (s *Server) replaceMessageLocked(cs *channelState, i int, m *Message) {
@@ -231,10 +242,17 @@ func (s *Server) replaceMessageLocked(cs *channelState, i int, m *Message) {
 	if m != nil {
 		msgs[i] = *m
 	} else {
+		if topLevel(msgs[i]) {
+			cs.posts--
+		}
 		msgs = slices.Delete(msgs, i, i+1)
 	}
 	cs.msgs = msgs
+	s.messagesChangedLocked(cs.ID)
 }
+
+// topLevel reports whether m is outside a thread, or a thread's parent.
+func topLevel(m Message) bool { return m.ThreadTS == "" || m.ThreadTS == m.TS }
 
 func (s *Server) chatDeleteLocked(r *apiRequest) answer {
 	cs, code := s.resolveChannelLocked(r.str("channel"))
@@ -447,6 +465,7 @@ func (s *Server) storeViewLocked(old *View, view map[string]any, userID, root, p
 	v.JSON, _ = json.Marshal(out)
 	v.Blocks, _ = json.Marshal(out["blocks"])
 	s.views[v.ID] = v
+	s.touchViewsLocked(userID)
 	return v
 }
 
@@ -495,8 +514,7 @@ func (s *Server) conversationsOpenLocked(r *apiRequest) answer {
 		}
 		if id == "" {
 			id = fmt.Sprintf("G%010d", s.nextSeqLocked())
-			s.channels[id] = &channelState{Channel: Channel{ID: id, Name: name, Private: true, Member: true}, created: s.unixNow()}
-			s.chanOrder = append(s.chanOrder, id)
+			s.addChannelLocked(&channelState{Channel: Channel{ID: id, Name: name, Private: true, Member: true}, created: s.unixNow()})
 		}
 	}
 	ch := map[string]any{"id": id}
@@ -514,8 +532,7 @@ func (s *Server) dmChannelLocked(userID string) string {
 	}
 	id := fmt.Sprintf("D%010d", s.nextSeqLocked())
 	s.dms[userID] = id
-	s.channels[id] = &channelState{Channel: Channel{ID: id, Member: true}, im: true, imUser: userID, created: s.unixNow()}
-	s.chanOrder = append(s.chanOrder, id)
+	s.addChannelLocked(&channelState{Channel: Channel{ID: id, Member: true}, im: true, imUser: userID, created: s.unixNow()})
 	return id
 }
 
@@ -534,6 +551,7 @@ func (s *Server) conversationsJoinLocked(r *apiRequest) answer {
 		a.warning = "already_in_channel"
 	}
 	cs.Member = true
+	s.touchWorkspaceLocked()
 	a.fields = map[string]any{"channel": s.channelJSON(cs)}
 	return a
 }
@@ -639,7 +657,7 @@ func (s *Server) channelJSON(cs *channelState) map[string]any {
 		"created":               cs.created,
 		"creator":               "",
 		"is_archived":           cs.Archived,
-		"is_general":            false,
+		"is_general":            cs.ID == s.admin.general,
 		"unlinked":              0,
 		"is_shared":             cs.Shared || cs.ExtShared || cs.OrgShared,
 		"is_org_shared":         cs.OrgShared,

@@ -177,6 +177,10 @@ type Ephemeral struct {
 	// Via is "chat.postEphemeral" or "response_url".
 	Via string
 	At  time.Time
+	// Replaces is the ts of the ephemeral message this one replaced in
+	// place (a response_url post with replace_original answering an
+	// interaction with that message), "" for a new one. See EphemeralsSeen.
+	Replaces string
 }
 
 // ResponsePost is one POST to a response_url.
@@ -231,6 +235,7 @@ type Snapshot struct {
 	messages   map[string][]Message
 	views      []View
 	files      []File
+	srv        *Server // for the index of acks
 }
 
 // Calls returns the recorded Web API calls to method, or all calls when
@@ -258,6 +263,14 @@ func (s Snapshot) Acks() []Ack { return s.acks }
 // whose first delivery had envelope_id firstID, through any of its
 // deliveries.
 func (s Snapshot) AckFor(firstID string) (Ack, bool) {
+	if s.srv != nil {
+		// The server's index, as of now; an ack past the snapshot's came
+		// after it.
+		if i, ok := s.srv.ackIndex(firstID); ok && i < len(s.acks) {
+			return s.acks[i], true
+		}
+		return Ack{}, false
+	}
 	for _, a := range s.acks {
 		if a.FirstID == firstID && !a.Dropped {
 			return a, true

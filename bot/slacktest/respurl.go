@@ -74,6 +74,9 @@ func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 		header.Set("Content-Type", "application/json; charset=utf-8")
 	}
 	s.responses = append(s.responses, p)
+	if ru != nil {
+		s.touchChannelLocked(ru.channel)
+	}
 	s.notifyLocked()
 	s.mu.Unlock()
 
@@ -84,13 +87,16 @@ func (s *Server) serveResponseURL(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(out)
 }
 
-// applyResponseLocked makes an accepted response_url post visible.
+// applyResponseLocked makes an accepted response_url post visible. A
+// replace_original or delete_original acts on the message the interaction
+// came from: a channel message, or an ephemeral message its user sees
+// there (see EphemeralsSeen); a replace_original whose message is gone
+// makes a new ephemeral message, as any other reply.
 func (s *Server) applyResponseLocked(ru *responseURL, p ResponsePost, threadTS string) {
 	cs, ok := s.channels[ru.channel]
 	if !ok && ru.channel != "" {
 		cs = &channelState{Channel: Channel{ID: ru.channel}, created: s.unixNow()}
-		s.channels[ru.channel] = cs
-		s.chanOrder = append(s.chanOrder, ru.channel)
+		s.addChannelLocked(cs)
 	}
 	original := -1
 	if cs != nil && ru.messageTS != "" {
@@ -100,6 +106,8 @@ func (s *Server) applyResponseLocked(ru *responseURL, p ResponsePost, threadTS s
 	case p.DeleteOriginal:
 		if original >= 0 {
 			s.replaceMessageLocked(cs, original, nil)
+		} else if ru.messageTS != "" {
+			s.deleteSeenLocked(ru.messageTS)
 		}
 		return
 	case p.ReplaceOriginal && original >= 0:
@@ -111,7 +119,7 @@ func (s *Server) applyResponseLocked(ru *responseURL, p ResponsePost, threadTS s
 		s.replaceMessageLocked(cs, original, &m)
 		return
 	case p.ResponseType == "in_channel" && cs != nil:
-		cs.msgs = append(cs.msgs, Message{
+		s.appendMessageLocked(cs, Message{
 			Channel:  cs.ID,
 			TS:       s.nextTSLocked(),
 			ThreadTS: threadTS,
@@ -124,7 +132,7 @@ func (s *Server) applyResponseLocked(ru *responseURL, p ResponsePost, threadTS s
 		})
 		return
 	}
-	s.ephemerals = append(s.ephemerals, Ephemeral{
+	e := Ephemeral{
 		Channel:  ru.channel,
 		User:     ru.userID,
 		TS:       s.nextTSLocked(),
@@ -133,7 +141,18 @@ func (s *Server) applyResponseLocked(ru *responseURL, p ResponsePost, threadTS s
 		Blocks:   p.Blocks,
 		Via:      "response_url",
 		At:       p.At,
-	})
+	}
+	seen := -1
+	if p.ReplaceOriginal {
+		seen = s.seenIndexLocked(ru.userID, ru.channel, ru.messageTS)
+	}
+	if seen >= 0 {
+		e.Replaces = ru.messageTS
+		s.replaceSeenLocked(seen, e)
+	} else {
+		s.addSeenLocked(e)
+	}
+	s.ephemerals = append(s.ephemerals, e)
 }
 
 func rawString(raw json.RawMessage) string {

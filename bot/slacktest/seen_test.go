@@ -85,3 +85,57 @@ func TestListingAndChanges(t *testing.T) {
 		t.Errorf("User(U1) = %+v, %v", u, ok)
 	}
 }
+
+// postResponse posts body to a response_url and checks that it was taken.
+func postResponse(t *testing.T, url, body string) {
+	t.Helper()
+	res, err := http.Post(url, "application/json", bytes.NewBufferString(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("response_url post %s = %d", body, res.StatusCode)
+	}
+}
+
+// TestEphemeralsSeenAfterAReplaceOfADeletedMessage replaces a channel
+// message deleted meanwhile through its response_url: the reply becomes a
+// new ephemeral message. A card sent after it, then replaced, shows its
+// new version alone: which ephemeral a post replaces is recorded as it is
+// applied, so what the user sees does not drift.
+func TestEphemeralsSeenAfterAReplaceOfADeletedMessage(t *testing.T) {
+	ctx := testContext(t)
+	srv := slacktest.New(t)
+	srv.AddChannel(slacktest.Channel{ID: "C1", Name: "acme", Member: true})
+	srv.AddUser(slacktest.User{ID: "U1", Name: "ana"})
+	api := newAPI(srv)
+
+	_, ts, err := api.PostMessageContext(ctx, "C1", slack.MsgOptionText("status", false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	statusURL := srv.IssueResponseURL("C1", "U1", ts)
+	if _, _, err := api.DeleteMessageContext(ctx, "C1", ts); err != nil {
+		t.Fatal(err)
+	}
+	postResponse(t, statusURL, `{"text":"status, refreshed","replace_original":true}`)
+	postResponse(t, srv.IssueResponseURL("C1", "U1", ""), `{"text":"card v1"}`)
+	eph := srv.Ephemerals()
+	if len(eph) != 2 || eph[0].Text != "status, refreshed" || eph[0].Replaces != "" || eph[1].Text != "card v1" {
+		t.Fatalf("ephemerals = %+v, want the refreshed status as a new message, then the card", eph)
+	}
+	v1 := eph[1]
+	postResponse(t, srv.IssueResponseURL("C1", "U1", v1.TS), `{"text":"card v2","replace_original":true}`)
+
+	seen := srv.EphemeralsSeen("U1", "C1")
+	if len(seen) != 2 || seen[0].Text != "status, refreshed" || seen[1].Text != "card v2" || seen[1].TS != v1.TS {
+		t.Errorf("ana sees %+v, want the refreshed status, then card v2 in place of v1", seen)
+	}
+	if last := srv.Ephemerals()[2]; last.Text != "card v2" || last.Replaces != v1.TS {
+		t.Errorf("the record of card v2 = %+v, want it to name v1 as replaced", last)
+	}
+	if n := len(srv.Messages("C1")); n != 0 {
+		t.Errorf("%d channel messages, want none: the status was deleted", n)
+	}
+}

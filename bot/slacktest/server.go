@@ -52,6 +52,7 @@ type config struct {
 	triggerTTL         time.Duration
 	now                func() time.Time
 	scopes             []string // auth.test's x-oauth-scopes (channels_admin.go)
+	hostCheck          bool     // see WithHostCheck (hostcheck.go)
 }
 
 // Option configures a Server.
@@ -152,6 +153,7 @@ type channelState struct {
 	imUser  string
 	created int64
 	msgs    []Message // copy-on-write for updates and deletes
+	posts   int       // messages outside threads (see Conversation.Posts)
 }
 
 type trigger struct {
@@ -234,6 +236,7 @@ type Server struct {
 	tickets   map[string]*wsConn
 	conns     []*wsConn
 	envelopes map[string]*envelope // by the envelope_id of every delivery
+	idx       index                // change counters and seen ephemerals (index.go)
 
 	calls      []Call
 	deliveries []Delivery
@@ -296,7 +299,11 @@ func Start(ctx context.Context, opts ...Option) (*Server, error) {
 	mux.HandleFunc("/commands/", s.serveResponseURL)
 	mux.HandleFunc("/actions/", s.serveResponseURL)
 	mux.HandleFunc("/upload/", s.serveUpload)
-	s.hs = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	var handler http.Handler = mux
+	if cfg.hostCheck {
+		handler = checkHost(mux) // Origin too, before the WebSocket upgrade
+	}
+	s.hs = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 
 	s.wg.Add(1)
 	go func() {
@@ -386,9 +393,9 @@ func (s *Server) AddChannel(ch Channel) {
 	defer s.mu.Unlock()
 	if cs, ok := s.channels[ch.ID]; ok {
 		cs.Channel = ch
+		s.touchWorkspaceLocked()
 	} else {
-		s.channels[ch.ID] = &channelState{Channel: ch, created: s.unixNow()}
-		s.chanOrder = append(s.chanOrder, ch.ID)
+		s.addChannelLocked(&channelState{Channel: ch, created: s.unixNow()})
 	}
 	s.notifyLocked()
 }
@@ -413,6 +420,7 @@ func (s *Server) AddUser(u User) {
 		u.TeamID = s.cfg.teamID
 	}
 	s.users[u.ID] = u
+	s.touchWorkspaceLocked()
 	s.notifyLocked()
 }
 
@@ -492,6 +500,7 @@ func (s *Server) snapshotLocked() Snapshot {
 		messages:   make(map[string][]Message, len(s.channels)),
 		conns:      make([]Connection, len(s.conns)),
 		views:      make([]View, 0, len(s.viewOrder)),
+		srv:        s,
 	}
 	for id, cs := range s.channels {
 		snap.messages[id] = cs.msgs[:len(cs.msgs):len(cs.msgs)]

@@ -45,9 +45,11 @@ func (c *wsConn) write(msg []byte) error {
 type envelope struct {
 	firstID string
 	typ     string
+	channel string // the conversation it came from, if any
 	payload json.RawMessage
 	accepts bool
 	acked   bool
+	ack     int                  // 1 + the place in Server.acks of its first effective ack
 	sent    map[string]time.Time // delivery envelope_id -> real write time
 	attempt map[string]int       // delivery envelope_id -> retry_attempt
 	timer   *time.Timer
@@ -201,8 +203,11 @@ func (s *Server) recordAck(c *wsConn, data []byte) {
 			a.Duplicate = true
 		case !a.Dropped:
 			e.acked = true
+			e.ack = len(s.acks) + 1
 			s.stopTimerLocked(e)
+			s.applyViewAckLocked(e, a.Payload)
 		}
+		s.touchChannelLocked(e.channel)
 	} else {
 		a.Unknown = true
 	}
@@ -381,6 +386,7 @@ func (s *Server) deliver(ctx context.Context, e *envelope, id string, attempt in
 	}
 	s.mu.Lock()
 	s.armTimerLocked(e, attempt)
+	s.touchChannelLocked(e.channel)
 	s.notifyLocked()
 	s.mu.Unlock()
 	return nil

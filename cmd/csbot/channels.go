@@ -113,6 +113,8 @@ func printChannelResults(w io.Writer, results []commands.ChannelResult, dryRun b
 			fmt.Fprintf(w, "would create %s for %s\n", name, r.Account.Name)
 		case commands.ChannelWouldMatch:
 			fmt.Fprintf(w, "would link %s (%s), which exists, for %s\n", name, r.ChannelID, r.Account.Name)
+		case commands.ChannelLinkedMeanwhile:
+			fmt.Fprintf(w, "skipped %s (%s): the account got a channel meanwhile (%s), which it keeps\n", r.Account.Name, name, r.ChannelID)
 		default:
 			fmt.Fprintf(w, "failed %s (%s): %v\n", r.Account.Name, name, r.Err)
 		}
@@ -120,17 +122,22 @@ func printChannelResults(w io.Writer, results []commands.ChannelResult, dryRun b
 			fmt.Fprintf(w, "  ! %s\n", n)
 		}
 	}
+	meanwhile := ""
+	if n := counts[commands.ChannelLinkedMeanwhile]; n > 0 {
+		meanwhile = fmt.Sprintf(", %d got a channel meanwhile", n)
+	}
 	if dryRun {
-		fmt.Fprintf(w, "%d accounts without a channel: %d would be created, %d existing would be linked, %d can't be (dry run: nothing was changed)\n",
-			len(results), counts[commands.ChannelWouldCreate], counts[commands.ChannelWouldMatch], counts[commands.ChannelFailed])
+		fmt.Fprintf(w, "%d accounts without a channel: %d would be created, %d existing would be linked, %d can't be%s (dry run: nothing was changed)\n",
+			len(results), counts[commands.ChannelWouldCreate], counts[commands.ChannelWouldMatch], counts[commands.ChannelFailed], meanwhile)
 		return
 	}
-	fmt.Fprintf(w, "%d accounts without a channel: %d created, %d existing linked, %d failed\n",
-		len(results), counts[commands.ChannelCreated], counts[commands.ChannelMatched], counts[commands.ChannelFailed])
+	fmt.Fprintf(w, "%d accounts without a channel: %d created, %d existing linked, %d failed%s\n",
+		len(results), counts[commands.ChannelCreated], counts[commands.ChannelMatched], counts[commands.ChannelFailed], meanwhile)
 }
 
 // checkChannelPattern returns a usage error when CSBOT_CHANNEL_PATTERN is
-// set and names no account; unset, csbot.DefaultChannelPattern applies.
+// set and cannot name account channels (csbot.CheckChannelPattern); unset,
+// csbot.DefaultChannelPattern applies.
 func (c config) checkChannelPattern() error {
 	if c.ChannelPattern == "" {
 		return nil

@@ -1,9 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/csbot/csbot/bot/slacktest"
@@ -134,6 +141,7 @@ func TestChannelsUsageErrors(t *testing.T) {
 		{[]string{"channels"}, "usage: csbot channels sync"},
 		{[]string{"channels", "create"}, "usage: csbot channels sync"},
 		{[]string{"channels", "sync", "--pattern", "acct"}, "--pattern: channel pattern \"acct\" names no account"},
+		{[]string{"channels", "sync", "--pattern", "{name}"}, "--pattern: channel pattern \"{name}\" needs at least 2 letters or digits of its own"},
 		{[]string{"channels", "sync", "--frobnicate"}, "flag provided but not defined"},
 		{[]string{"channels", "sync"}, "channels sync talks to Slack: set SLACK_BOT_TOKEN"},
 	} {
@@ -145,5 +153,78 @@ func TestChannelsUsageErrors(t *testing.T) {
 	t.Setenv("CSBOT_CHANNEL_PATTERN", "{nom}")
 	if code, _, errOut := runCLI(t, "postgres://unused.invalid/x", "channels", "sync"); code != exitUsage || !strings.Contains(errOut, "unknown placeholder {nom}") {
 		t.Errorf("a bad CSBOT_CHANNEL_PATTERN = exit %d, %q; want exit 2 naming the placeholder", code, errOut)
+	}
+	t.Setenv("CSBOT_CHANNEL_PATTERN", "{name}-")
+	if code, _, errOut := runCLI(t, "postgres://unused.invalid/x", "channels", "sync"); code != exitUsage ||
+		!strings.Contains(errOut, "channel pattern \"{name}-\" needs at least 2 letters or digits of its own") {
+		t.Errorf("CSBOT_CHANNEL_PATTERN={name}- = exit %d, %q; want exit 2 asking for text of its own", code, errOut)
+	}
+}
+
+func TestChannelsSyncKeepsALinkMadeMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	db := channelsBook(t)
+	srv := fakeSlackEnv(t)
+	s := openTestStore(ctx, t, db)
+	acme, err := s.AccountByExternalID(ctx, "ACME-001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Between the sync's list of accounts and its link, someone types
+	// `/health link acme` in C0BYHAND: csbot's calls go through a proxy
+	// that does it as Acme's channel is being created.
+	target, err := url.Parse(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
+	var once sync.Once
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/conversations.create") {
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			if bytes.Contains(body, []byte("acct-acme-corp")) {
+				once.Do(func() {
+					if _, err := s.LinkChannel(r.Context(), acme.ID, "C0BYHAND", "U0CSM1"); err != nil {
+						t.Errorf("LinkChannel meanwhile: %v", err)
+					}
+				})
+			}
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	t.Setenv("SLACK_API_URL", front.URL+"/api/")
+
+	code, out, errOut := runCLI(t, db, "channels", "sync")
+	if code != exitOK {
+		t.Fatalf("channels sync exit %d: %s\n%s", code, errOut, out)
+	}
+	for _, want := range []string{"skipped Acme Corp (#acct-acme-corp): the account got a channel meanwhile (C0BYHAND), which it keeps",
+		"  ! csbot had created #acct-acme-corp (", "created #acct-globex (",
+		"2 accounts without a channel: 1 created, 0 existing linked, 0 failed, 1 got a channel meanwhile"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("sync output lacks %q:\n%s", want, out)
+		}
+	}
+	if a, _ := s.AccountByExternalID(ctx, "ACME-001"); a.SlackChannelID != "C0BYHAND" {
+		t.Errorf("Acme linked to %q, want the C0BYHAND linked meanwhile kept", a.SlackChannelID)
+	}
+	found := false
+	for _, c := range srv.Conversations() {
+		if c.Name != "acct-acme-corp" {
+			continue
+		}
+		found = true
+		if msgs, pins, members := srv.Messages(c.ID), srv.Pins(c.ID), srv.Members(c.ID); len(msgs) != 0 || len(pins) != 0 || len(members) != 0 {
+			t.Errorf("the channel Acme no longer needs got messages %+v, pins %v, members %v; want none", msgs, pins, members)
+		}
+	}
+	if !found {
+		t.Error("the sync created no channel for Acme: the link came before it")
 	}
 }

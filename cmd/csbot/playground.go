@@ -3,6 +3,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -94,7 +95,7 @@ func servePlayground(ctx context.Context, cfg config, log *slog.Logger, db *data
 	if err != nil {
 		return fmt.Errorf("playground: %w", err)
 	}
-	sim, err := slacktest.Start(context.WithoutCancel(ctx), slacktest.WithClock(clock.Now))
+	sim, err := startPlaygroundSlack(context.WithoutCancel(ctx), clock.Now)
 	if err != nil {
 		return fmt.Errorf("playground: %w", err)
 	}
@@ -171,6 +172,23 @@ func servePlayground(ctx context.Context, cfg config, log *slog.Logger, db *data
 	sim.Close()
 	log.Info("playground stopped")
 	return errors.Join(botErr, pageErr)
+}
+
+// startPlaygroundSlack starts the playground's Slack simulator on the
+// playground's clock. It is kept from the web pages of other sites as the
+// page is: its tokens are drawn for this run (the built-in ones are
+// public, and the simulator takes a token as a form field, which any page
+// can post), and it refuses requests for another host name than an IP
+// address or localhost (DNS rebinding) and from another origin,
+// WebSocket upgrades included (slacktest.WithHostCheck).
+func startPlaygroundSlack(ctx context.Context, now func() time.Time) (*slacktest.Server, error) {
+	botToken := "xoxb-" + rand.Text()
+	appToken := "xapp-1-" + slacktest.DefaultAppID + "-" + rand.Text()
+	sim, err := slacktest.Start(ctx, slacktest.WithClock(now), slacktest.WithTokens(botToken, appToken), slacktest.WithHostCheck())
+	if err != nil {
+		return nil, fmt.Errorf("start the Slack simulator: %w", err)
+	}
+	return sim, nil
 }
 
 // clockJumps is a log handler that lowers to debug what the delivery

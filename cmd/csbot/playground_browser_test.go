@@ -199,6 +199,24 @@ func TestPlaygroundInTheBrowser(t *testing.T) {
 		t.Errorf("the command shown is %q", got)
 	}
 	shot("playground-health-card.png")
+	// Again: the live update carries the new items alone, which the page
+	// adds to those it holds (the first card stays the same element).
+	step("mark the first card",
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#feed .msg.ephemeral').dataset.marked = 'yes'`))
+	step("type /health again",
+		chromedp.SendKeys(chromedp.CSS("#command"), "/health "+p.account.Name),
+		chromedp.Click(chromedp.CSS(`#composer button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.Search(`(//div[contains(@class,"ephemeral")]//h2[contains(@class,"header")])[2]`)))
+	cards, err := chromedp.Run(b, chromedp.Evaluate[int](`document.querySelectorAll('#feed > .item .msg.ephemeral .block.header').length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cards != 2 {
+		t.Errorf("the page shows %d health cards after two /health, want 2", cards)
+	}
+	if marked, err := chromedp.Run(b, chromedp.Evaluate[int](`document.querySelectorAll('#feed .msg.ephemeral[data-marked=yes]').length`)); err != nil || marked != 1 {
+		t.Errorf("the first card was rendered again (%d marked, %v), want it kept as the second came", marked, err)
+	}
 
 	// "Override health" opens the form; csbot refuses it without a band
 	// or score, on the field.

@@ -21,6 +21,7 @@ import (
 	"github.com/kelseyhightower/envconfig"
 
 	"github.com/csbot/csbot"
+	"github.com/csbot/csbot/bot/slacktest"
 	"github.com/csbot/csbot/store"
 	"github.com/csbot/csbot/store/pgtest"
 )
@@ -217,15 +218,27 @@ func TestPlaygroundRunsTheBot(t *testing.T) {
 	}
 }
 
-// pageUpdate is an event of the page's stream.
+// pageUpdate is the page as its event stream made it: the main pane
+// (with the feed's items sent since it came whole) and the clock.
 type pageUpdate struct {
-	Main  string `json:"main"`
-	Clock string `json:"clock"`
+	Main  string
+	Clock string
 }
 
-// waitForUpdate follows the page's event stream as as in channel in
-// until an update satisfies done, and returns it; it fails the test when
-// that takes over 30 s.
+// pageEvent is an event of the page's stream: the parts that changed.
+type pageEvent struct {
+	Main *string `json:"main"`
+	Feed *struct {
+		Keys []string          `json:"keys"`
+		HTML map[string]string `json:"html"`
+	} `json:"feed"`
+	Clock *string `json:"clock"`
+}
+
+// waitForUpdate follows the page's event stream as as in channel in,
+// applying its updates as the page's script does, until the page
+// satisfies done, and returns it; it fails the test when that takes over
+// 30 s.
 func waitForUpdate(ctx context.Context, t *testing.T, base, as, in string, done func(pageUpdate) bool) pageUpdate {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -238,15 +251,42 @@ func waitForUpdate(ctx context.Context, t *testing.T, base, as, in string, done 
 	defer res.Body.Close()
 	sc := bufio.NewScanner(res.Body)
 	sc.Buffer(make([]byte, 0, 1<<20), 16<<20)
+	var main, clock string
+	var keys []string
+	items := map[string]string{}
 	var last pageUpdate
 	for sc.Scan() {
 		data, ok := strings.CutPrefix(sc.Text(), "data: ")
 		if !ok {
 			continue
 		}
-		if err := json.Unmarshal([]byte(data), &last); err != nil {
+		var ev pageEvent
+		if err := json.Unmarshal([]byte(data), &ev); err != nil {
 			t.Fatalf("event %q: %v", data, err)
 		}
+		if ev.Main != nil {
+			main, keys, items = *ev.Main, nil, map[string]string{}
+		}
+		if ev.Feed != nil {
+			next := map[string]string{}
+			for _, k := range ev.Feed.Keys {
+				if html, ok := ev.Feed.HTML[k]; ok {
+					next[k] = html
+				} else {
+					next[k] = items[k] // "" for an item of the main pane
+				}
+			}
+			keys, items = ev.Feed.Keys, next
+		}
+		if ev.Clock != nil {
+			clock = *ev.Clock
+		}
+		var b strings.Builder
+		b.WriteString(main)
+		for _, k := range keys {
+			b.WriteString(items[k])
+		}
+		last = pageUpdate{Main: b.String(), Clock: clock}
 		if done(last) {
 			return last
 		}
@@ -368,5 +408,65 @@ func TestHandlesAndNames(t *testing.T) {
 	}
 	if got := handleOf(csbot.User{SlackID: "U3"}); got != "u3" {
 		t.Errorf("handle of a nameless user = %q", got)
+	}
+}
+
+// TestPlaygroundSlackKeepsOtherSitesOut checks the playground's Slack
+// simulator: tokens of its own for each run, not the built-in ones a web
+// page could post, and requests for another host name or from another
+// origin refused.
+func TestPlaygroundSlackKeepsOtherSitesOut(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sim, err := startPlaygroundSlack(ctx, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sim.Close()
+	other, err := startPlaygroundSlack(ctx, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if sim.BotToken() == slacktest.DefaultBotToken || sim.AppToken() == slacktest.DefaultAppToken ||
+		sim.BotToken() == other.BotToken() || sim.AppToken() == other.AppToken() ||
+		!strings.HasPrefix(sim.BotToken(), "xoxb-") || !strings.HasPrefix(sim.AppToken(), "xapp-") || len(sim.BotToken()) < 25 {
+		t.Errorf("tokens %q and %q, then %q and %q: want random ones of Slack's kinds, each run its own",
+			sim.BotToken(), sim.AppToken(), other.BotToken(), other.AppToken())
+	}
+
+	call := func(token, host, origin string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, sim.URL()+"auth.test",
+			strings.NewReader(url.Values{"token": {token}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if host != "" {
+			req.Host = host
+		}
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out struct {
+			Error string `json:"error"`
+		}
+		_ = json.NewDecoder(res.Body).Decode(&out)
+		return res.StatusCode, out.Error
+	}
+	if code, e := call(sim.BotToken(), "", ""); code != http.StatusOK || e != "" {
+		t.Errorf("auth.test with the run's token = %d %q", code, e)
+	}
+	if code, e := call(slacktest.DefaultBotToken, "", ""); e != "invalid_auth" {
+		t.Errorf("auth.test with the built-in token = %d %q, want invalid_auth", code, e)
+	}
+	if code, _ := call(sim.BotToken(), "rebound.example:80", ""); code != http.StatusForbidden {
+		t.Errorf("a request for another host name = %d, want 403", code)
+	}
+	if code, _ := call(sim.BotToken(), "", "http://evil.example"); code != http.StatusForbidden {
+		t.Errorf("a request from another origin = %d, want 403", code)
 	}
 }

@@ -301,11 +301,20 @@ func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) {
 				ids[i] = sv.ID
 			}
 			s.modals.close(ids...)
-		case "", "update", "push":
-			if answer.ResponseAction != "" {
-				s.log.Warn("the page does not show a view sent in an ack; the modal is closed instead",
-					"response_action", answer.ResponseAction)
+		case "update", "push":
+			// The simulator did with the ack's view what Slack does
+			// (it replaced the modal, or pushed the view on it); the
+			// page shows it with the next live update.
+			now := s.modals.stack(s.sim.Views(), p.ID)
+			top := slacktest.View{}
+			if len(now) > 0 {
+				top = now[len(now)-1]
 			}
+			if top.ID == "" || (top.ID == v.ID && (answer.ResponseAction == "push" || top.Hash == v.Hash)) {
+				return nil, fmt.Errorf("csbot answered the form with response_action %q and a view Slack refuses", answer.ResponseAction)
+			}
+			return submitAnswer{}, nil
+		case "":
 			s.modals.close(v.ID)
 		default:
 			return nil, fmt.Errorf("csbot answered the form with response_action %q, which Slack does not know", answer.ResponseAction)

@@ -13,7 +13,9 @@
 // accessories, headers, dividers, context, actions (buttons, selects,
 // overflow menus, date pickers) and the inputs of modals, whose
 // submissions carry state.values in Slack's shape, and whose errors
-// (response_action "errors") are shown on their fields.
+// (response_action "errors") are shown on their fields; a view the bot
+// answers a submission with (response_action "update" or "push")
+// replaces the modal, or is pushed on it.
 //
 // The page is server-rendered HTML (html/template) with a little vanilla
 // JavaScript, all embedded: it loads nothing from the internet. It follows

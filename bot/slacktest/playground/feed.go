@@ -5,15 +5,24 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/csbot/csbot/bot/slacktest"
 )
 
+// feedLimit is how many items of a conversation the page shows: the
+// latest ones, so that what a change costs does not grow with the
+// conversation's history.
+const feedLimit = 200
+
 // feedItem is one entry of a channel as a person sees it: a message, an
 // ephemeral message only they see, or a slash command they typed there.
 type feedItem struct {
 	Kind string // "message", "ephemeral" or "command"
+	// Key names the item in the page, for the live updates: its kind and
+	// ts, or the envelope of a command.
+	Key string
 	// Channel and TS locate a message for the actions on it.
 	Channel string
 	TS      string
@@ -23,47 +32,96 @@ type feedItem struct {
 	Time string
 	Day  string
 	// Text is mrkdwn: the message, or the fallback of its blocks.
-	Text   string
+	Text string
+	// raw is the blocks as sent; Blocks is raw parsed, once the item is
+	// to be rendered (see parse).
+	raw    json.RawMessage
 	Blocks []*block
 	Edited bool
 	// Replies are the thread under a message, oldest first.
 	Replies []feedItem
 	// Command is the command line of a command item.
 	Command string
+	// Inert marks a reply whose elements the page cannot act on: one the
+	// bot put in its ack of a slash command, which has no ts. They are
+	// shown disabled, with a note.
+	Inert bool
 }
 
 // Ephemeral reports whether only the reader sees the item.
 func (f feedItem) Ephemeral() bool { return f.Kind == "ephemeral" }
 
+// parse decodes the blocks of the item and of its replies.
+func (f *feedItem) parse() {
+	f.Blocks = parseBlocks(f.raw)
+	if f.Inert && !hasElements(f.Blocks) {
+		f.Inert = false // nothing to act on: nothing to say
+	}
+	for i := range f.Replies {
+		f.Replies[i].parse()
+	}
+}
+
+// hasElements reports whether blocks hold an element one could act on.
+func hasElements(blocks []*block) bool {
+	for _, b := range blocks {
+		if b.Accessory != nil || b.Input != nil || len(b.Elements) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// feedData is what a person sees of a conversation: its latest items,
+// oldest first, and whether older ones are left out.
+type feedData struct {
+	Items []feedItem
+	Older bool
+}
+
 // feed returns what person sees in channel, oldest first: its messages
 // with their threads flattened under them, the ephemeral messages csbot
 // sent the person there, and the slash commands the person typed there
-// (with what the bot's ack answered, if anything).
-func (s *Server) feed(snap slacktest.Snapshot, person Person, channel string) []feedItem {
+// (with what the bot's ack answered, if anything), the last feedLimit of
+// them. Its cost is bounded by feedLimit, not by the conversation's
+// history. A reply whose parent is not among the last messages (older, or
+// deleted) is shown on its own.
+func (s *Server) feed(snap slacktest.Snapshot, person Person, channel string) feedData {
+	var d feedData
 	var items []feedItem
-	replies := map[string][]feedItem{}
-	for _, m := range snap.Messages(channel) {
-		it := feedItem{Kind: "message", Channel: channel, TS: m.TS, At: m.PostedAt, Text: m.Text,
-			Blocks: parseBlocks(m.Blocks), Edited: m.Edits > 0}
+	msgs := snap.Messages(channel)
+	if len(msgs) > feedLimit {
+		msgs, d.Older = msgs[len(msgs)-feedLimit:], true
+	}
+	parents := map[string]int{} // ts -> index in items
+	for _, m := range msgs {
+		it := feedItem{Kind: "message", Key: "m" + m.TS, Channel: channel, TS: m.TS, At: m.PostedAt, Text: m.Text,
+			raw: m.Blocks, Edited: m.Edits > 0}
 		if m.ThreadTS != "" && m.ThreadTS != m.TS {
-			replies[m.ThreadTS] = append(replies[m.ThreadTS], it)
-			continue
+			if i, ok := parents[m.ThreadTS]; ok {
+				items[i].Replies = append(items[i].Replies, it)
+				continue
+			}
+		} else {
+			parents[m.TS] = len(items)
 		}
 		items = append(items, it)
 	}
-	for i := range items {
-		items[i].Replies = replies[items[i].TS]
-		delete(replies, items[i].TS)
+	seen := s.sim.EphemeralsSeen(person.ID, channel)
+	if len(seen) > feedLimit {
+		seen, d.Older = seen[len(seen)-feedLimit:], true
 	}
-	for _, orphans := range replies { // replies to a message deleted since
-		items = append(items, orphans...)
+	for _, e := range seen {
+		items = append(items, feedItem{Kind: "ephemeral", Key: "e" + e.TS, Channel: channel, TS: e.TS, At: e.At, Text: e.Text,
+			raw: e.Blocks})
 	}
-	for _, e := range s.sim.EphemeralsSeen(person.ID, channel) {
-		items = append(items, feedItem{Kind: "ephemeral", Channel: channel, TS: e.TS, At: e.At, Text: e.Text,
-			Blocks: parseBlocks(e.Blocks)})
-	}
-	items = append(items, commandItems(snap, person.ID, channel)...)
+	cmds, more := s.commandItems(snap, person.ID, channel)
+	items = append(items, cmds...)
+	d.Older = d.Older || more
 	slices.SortStableFunc(items, func(a, b feedItem) int { return a.At.Compare(b.At) })
+	if len(items) > feedLimit {
+		items, d.Older = items[len(items)-feedLimit:], true
+	}
 
 	loc := s.zone(person)
 	lastDay := ""
@@ -76,14 +134,62 @@ func (s *Server) feed(snap slacktest.Snapshot, person Person, channel string) []
 			items[i].Replies[j].Time = items[i].Replies[j].At.In(loc).Format("15:04")
 		}
 	}
-	return items
+	d.Items = items
+	return d
 }
 
-// commandItems returns the slash commands user typed in channel, and the
+// commandItems returns the last slash commands user typed in channel
+// (feedLimit of them at most, and whether there were more), and the
 // replies the bot put in their acks (Slack shows those to the user alone).
-func commandItems(snap slacktest.Snapshot, user, channel string) []feedItem {
+func (s *Server) commandItems(snap slacktest.Snapshot, user, channel string) ([]feedItem, bool) {
+	cmds := s.cmds.commands(snap.Deliveries(), user, channel)
+	more := len(cmds) > feedLimit
+	if more {
+		cmds = cmds[len(cmds)-feedLimit:]
+	}
 	var out []feedItem
-	for _, d := range snap.Deliveries() {
+	for _, c := range cmds {
+		out = append(out, feedItem{Kind: "command", Key: "c" + c.firstID, Channel: channel, At: c.at, Command: c.line})
+		ack, ok := snap.AckFor(c.firstID)
+		if !ok || len(ack.Payload) == 0 {
+			continue
+		}
+		var reply struct {
+			Text   string          `json:"text"`
+			Blocks json.RawMessage `json:"blocks"`
+		}
+		if json.Unmarshal(ack.Payload, &reply) == nil && (reply.Text != "" || len(reply.Blocks) > 0) {
+			out = append(out, feedItem{Kind: "ephemeral", Key: "a" + c.firstID, Channel: channel, At: ack.At, Text: reply.Text,
+				raw: reply.Blocks, Inert: true})
+		}
+	}
+	return out, more
+}
+
+// commandLog indexes the slash commands the simulator delivered, by
+// person and conversation, reading its deliveries as they grow: a feed
+// finds its own commands without going through every delivery.
+type commandLog struct {
+	mu   sync.Mutex
+	read int // deliveries read so far
+	by   map[[2]string][]sentCommand
+}
+
+// sentCommand is a slash command a person typed.
+type sentCommand struct {
+	firstID string // the envelope's
+	at      time.Time
+	line    string // as typed
+}
+
+// commands returns the slash commands user typed in channel, oldest
+// first, after reading the deliveries not read yet. The list must not be
+// modified.
+func (l *commandLog) commands(deliveries []slacktest.Delivery, user, channel string) []sentCommand {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for ; l.read < len(deliveries); l.read++ {
+		d := deliveries[l.read]
 		if d.Type != "slash_commands" || d.RetryAttempt != 0 {
 			continue
 		}
@@ -93,25 +199,18 @@ func commandItems(snap slacktest.Snapshot, user, channel string) []feedItem {
 			Command   string `json:"command"`
 			Text      string `json:"text"`
 		}
-		if json.Unmarshal(d.Payload, &p) != nil || p.UserID != user || p.ChannelID != channel {
+		if json.Unmarshal(d.Payload, &p) != nil {
 			continue
 		}
-		out = append(out, feedItem{Kind: "command", Channel: channel, At: d.SentAt,
-			Command: strings.TrimSpace(p.Command + " " + readableCommandText(p.Text))})
-		ack, ok := snap.AckFor(d.FirstID)
-		if !ok || len(ack.Payload) == 0 {
-			continue
+		if l.by == nil {
+			l.by = make(map[[2]string][]sentCommand)
 		}
-		var reply struct {
-			Text   string          `json:"text"`
-			Blocks json.RawMessage `json:"blocks"`
-		}
-		if json.Unmarshal(ack.Payload, &reply) == nil && (reply.Text != "" || len(reply.Blocks) > 0) {
-			out = append(out, feedItem{Kind: "ephemeral", Channel: channel, At: ack.At, Text: reply.Text,
-				Blocks: parseBlocks(reply.Blocks)})
-		}
+		k := [2]string{p.UserID, p.ChannelID}
+		l.by[k] = append(l.by[k], sentCommand{firstID: d.FirstID, at: d.SentAt,
+			line: strings.TrimSpace(p.Command + " " + readableCommandText(p.Text))})
 	}
-	return out
+	list := l.by[[2]string{user, channel}]
+	return list[:len(list):len(list)]
 }
 
 // readableCommandText turns a command's escaped text back into what was

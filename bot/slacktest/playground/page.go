@@ -2,7 +2,6 @@ package playground
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -88,7 +87,10 @@ type mainData struct {
 	Title  string
 	IsDM   bool
 	Shared bool
-	Items  []feedItem
+	// Items are the feed's items, rendered (see renderItem); Older says
+	// that older ones are left out.
+	Items []template.HTML
+	Older bool
 	// Home is the person's published App Home, nil when none.
 	Home []*block
 	// HomeView is its view id, for the actions in it.
@@ -126,7 +128,7 @@ var roleOrder = [...]struct{ role, label string }{
 	{"csm", "CSMs"}, {"manager", "Managers"}, {"sales", "Sales"}, {"onboarding", "Onboarding"}, {"admin", "Admins"},
 }
 
-func (s *Server) pageData(w where, me Person) pageData {
+func (s *Server) pageData(w where, me Person) (pageData, error) {
 	snap := s.sim.Snapshot()
 	d := pageData{Where: w, Me: me, Commands: s.cfg.Commands}
 	groups := map[string][]personChoice{}
@@ -142,11 +144,25 @@ func (s *Server) pageData(w where, me Person) pageData {
 	for _, role := range sortedKeys(groups) {
 		d.People = append(d.People, personGroup{Label: role, People: groups[role]})
 	}
-	d.Sidebar = s.sidebar(snap, w, me)
-	d.Main = s.main(snap, w, me)
+	d.Sidebar = s.sidebar(w, me)
+	names := s.refreshNames()
+	d.Main = s.mainHead(names, w, me)
+	if w.Tab == "home" {
+		s.fillHome(&d.Main, snap, me)
+	} else {
+		fd := s.feed(snap, me, w.In)
+		d.Main.Older = fd.Older
+		for _, it := range fd.Items {
+			html, err := s.renderItem(it)
+			if err != nil {
+				return d, err
+			}
+			d.Main.Items = append(d.Main.Items, html)
+		}
+	}
 	d.Modal = s.modal(snap, me)
 	d.Clock = s.clock(me)
-	return d
+	return d, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -158,23 +174,22 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-func (s *Server) sidebar(snap slacktest.Snapshot, w where, me Person) sidebarData {
-	count := func(id string) int {
-		n := 0
-		for _, m := range snap.Messages(id) {
-			if m.ThreadTS == "" || m.ThreadTS == m.TS {
-				n++
-			}
-		}
-		return n
-	}
+// sidebar returns the sidebar: the DM with csbot, the person's channels
+// and the others, with their counts of messages.
+func (s *Server) sidebar(w where, me Person) sidebarData {
 	dm := s.sim.OpenDM(me.ID)
+	convs := s.sim.Conversations()
+	posts := make(map[string]int, len(convs))
+	for _, c := range convs {
+		posts[c.ID] = c.Posts
+	}
+	count := func(id string) int { return posts[id] }
 	sb := sidebarData{DM: convLink{ID: dm, Name: "csbot", URL: where{As: me.ID, In: dm}.query(), Count: count(dm), Current: w.In == dm}}
 	mine := map[string]bool{}
 	for _, id := range me.Channels {
 		mine[id] = true
 	}
-	for _, c := range s.channels() {
+	for _, c := range channelsOf(convs) {
 		l := convLink{ID: c.ID, Name: c.Name, URL: where{As: me.ID, In: c.ID}.query(), Count: count(c.ID),
 			Current: c.ID == w.In, Shared: c.ExtShared || c.Shared, Private: c.Private, Archived: c.Archived}
 		if mine[c.ID] {
@@ -186,8 +201,14 @@ func (s *Server) sidebar(snap slacktest.Snapshot, w where, me Person) sidebarDat
 	return sb
 }
 
-func (s *Server) main(snap slacktest.Snapshot, w where, me Person) mainData {
-	names := s.refreshNames()
+// equal reports whether two sidebars show the same.
+func (a sidebarData) equal(b sidebarData) bool {
+	return a.DM == b.DM && slices.Equal(a.Yours, b.Yours) && slices.Equal(a.Others, b.Others)
+}
+
+// mainHead returns the main pane without its content: the title and tabs
+// of the conversation.
+func (s *Server) mainHead(names *nameTable, w where, me Person) mainData {
 	c := names.channels[w.In]
 	m := mainData{Where: w, Title: "#" + c.Name, IsDM: c.IM, Shared: c.ExtShared || c.Shared}
 	if c.IM {
@@ -195,17 +216,28 @@ func (s *Server) main(snap slacktest.Snapshot, w where, me Person) mainData {
 		m.HomeURL = where{As: me.ID, In: w.In, Tab: "home"}.query()
 		m.MessagesURL = where{As: me.ID, In: w.In}.query()
 	}
-	if w.Tab == "home" {
-		for _, v := range snap.Views() {
-			if v.Type == "home" && v.UserID == me.ID {
-				m.Home, m.HomeView = parseBlocks(v.Blocks), v.ID
-				s.fillChoices(m.Home)
-			}
-		}
-		return m
-	}
-	m.Items = s.feed(snap, me, w.In)
 	return m
+}
+
+// fillHome puts the person's App Home in the main pane.
+func (s *Server) fillHome(m *mainData, snap slacktest.Snapshot, me Person) {
+	for _, v := range snap.Views() {
+		if v.Type == "home" && v.UserID == me.ID {
+			m.Home, m.HomeView = parseBlocks(v.Blocks), v.ID
+			s.fillChoices(m.Home)
+		}
+	}
+}
+
+// renderItem renders a feed item as the page holds it: in a wrapper
+// named by its key.
+func (s *Server) renderItem(it feedItem) (template.HTML, error) {
+	it.parse()
+	var buf bytes.Buffer
+	if err := s.tmpl.ExecuteTemplate(&buf, "feeditem", it); err != nil {
+		return "", fmt.Errorf("render item %s: %w", it.Key, err)
+	}
+	return template.HTML(buf.String()), nil //nolint:gosec // rendered by html/template
 }
 
 func (s *Server) modal(snap slacktest.Snapshot, me Person) *modalData {
@@ -293,7 +325,11 @@ func roughDuration(d time.Duration) string {
 func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	where, me := s.resolve(r)
 	var buf bytes.Buffer
-	if err := s.tmpl.ExecuteTemplate(&buf, "page", s.pageData(where, me)); err != nil {
+	d, err := s.pageData(where, me)
+	if err == nil {
+		err = s.tmpl.ExecuteTemplate(&buf, "page", d)
+	}
+	if err != nil {
 		s.log.Error("render page", "err", err)
 		http.Error(w, "the page could not be rendered", http.StatusInternalServerError)
 		return
@@ -301,89 +337,6 @@ func (s *Server) servePage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	_, _ = w.Write(buf.Bytes())
-}
-
-// fragments are the parts of the page the event stream refreshes.
-type fragments struct {
-	Sidebar string       `json:"sidebar"`
-	Main    string       `json:"main"`
-	Modal   *modalUpdate `json:"modal"`
-	Clock   string       `json:"clock"`
-}
-
-type modalUpdate struct {
-	Key  string `json:"key"`
-	HTML string `json:"html"`
-}
-
-func (s *Server) renderFragments(w where, me Person) (fragments, error) {
-	d := s.pageData(w, me)
-	var f fragments
-	for _, part := range []struct {
-		name string
-		data any
-		out  *string
-	}{{"sidebar", d, &f.Sidebar}, {"main", d.Main, &f.Main}, {"clock", d, &f.Clock}} {
-		var buf bytes.Buffer
-		if err := s.tmpl.ExecuteTemplate(&buf, part.name, part.data); err != nil {
-			return f, fmt.Errorf("render %s: %w", part.name, err)
-		}
-		*part.out = buf.String()
-	}
-	if d.Modal != nil {
-		var buf bytes.Buffer
-		if err := s.tmpl.ExecuteTemplate(&buf, "modal", d.Modal); err != nil {
-			return f, fmt.Errorf("render modal: %w", err)
-		}
-		f.Modal = &modalUpdate{Key: d.Modal.Key, HTML: buf.String()}
-	}
-	return f, nil
-}
-
-// serveEvents streams the page's fragments as Server-Sent Events: at once,
-// then whenever they change, until the page goes away or the server
-// stops.
-func (s *Server) serveEvents(w http.ResponseWriter, r *http.Request) {
-	flusher, ok := w.(http.Flusher)
-	if !ok {
-		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
-		return
-	}
-	where, me := s.resolve(r)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	keepAlive := time.NewTicker(20 * time.Second)
-	defer keepAlive.Stop()
-	var last []byte
-	for {
-		// Take the change signals before reading, so that no change
-		// between the read and the wait is missed.
-		simChanged, pageChanged := s.sim.Changed(), s.localChanged()
-		f, err := s.renderFragments(where, me)
-		if err != nil {
-			s.log.Error("render page update", "err", err)
-			return
-		}
-		msg, _ := json.Marshal(f)
-		if !bytes.Equal(msg, last) {
-			if _, err := fmt.Fprintf(w, "data: %s\n\n", msg); err != nil {
-				return
-			}
-			flusher.Flush()
-			last = msg
-		}
-		select {
-		case <-r.Context().Done():
-			return
-		case <-simChanged:
-		case <-pageChanged:
-		case <-keepAlive.C:
-			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
-				return
-			}
-			flusher.Flush()
-		}
-	}
 }
 
 func (s *Server) funcs() template.FuncMap {
@@ -408,7 +361,8 @@ func (s *Server) funcs() template.FuncMap {
 			}
 			return replaceEmoji(t.Text)
 		},
-		"mrkdwn": func(text string) template.HTML { return Mrkdwn(text, s.names.Load()) },
+		"mrkdwn":    func(text string) template.HTML { return Mrkdwn(text, s.names.Load()) },
+		"feedLimit": func() int { return feedLimit },
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -41,7 +42,8 @@ type Config struct {
 	Clock *Clock
 	// RunSchedules runs the bot's scheduled passes as at the given time
 	// and returns once what they decided is delivered, with a line saying
-	// what happened. Nil hides the page's clock control.
+	// what happened. Its context ends only when the playground stops
+	// (Serve returns, or Close). Nil hides the page's clock control.
 	RunSchedules func(ctx context.Context, at time.Time) (string, error)
 	// Location is the time zone of people whose own is unknown. Default
 	// UTC.
@@ -85,10 +87,20 @@ type Server struct {
 	people map[string]Person
 	modals *modals
 	names  atomic.Pointer[nameTable]
+	cmds   commandLog
+	seed   maphash.Seed // of the fingerprints of rendered parts (stream.go)
+
+	// life ends when the server stops: the schedule runs go on while it
+	// lasts, whoever asked for them.
+	life     context.Context
+	stopLife context.CancelFunc
 
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced when the page's own state changes
+	rev     uint64        // counts the changes of the page's own state
 	status  scheduleStatus
+	stopped bool           // Close was called: no more runs
+	runs    sync.WaitGroup // schedule runs under way
 
 	running atomic.Bool // a schedules run is under way
 }
@@ -128,7 +140,9 @@ func New(cfg Config) (*Server, error) {
 		people:  make(map[string]Person, len(cfg.People)),
 		modals:  newModals(),
 		changed: make(chan struct{}),
+		seed:    maphash.MakeSeed(),
 	}
+	s.life, s.stopLife = context.WithCancel(context.Background())
 	for _, p := range cfg.People {
 		s.people[p.ID] = p
 	}
@@ -150,10 +164,12 @@ func New(cfg Config) (*Server, error) {
 }
 
 // Serve serves the page on ln until ctx ends, then stops: event streams
-// and requests in flight end, and Serve returns once the server is down.
+// and requests in flight end, a schedules run under way is cancelled, and
+// Serve returns once the server is down and the run over (see Close).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	base, stopRequests := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRequests()
+	defer s.Close()
 	hs := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -166,7 +182,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("playground: %w", err)
 	case <-ctx.Done():
 	}
-	stopRequests() // event streams and schedule runs end
+	stopRequests() // event streams end
+	s.Close()      // and schedule runs
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
@@ -223,13 +240,32 @@ func guard(next http.Handler) http.Handler {
 	})
 }
 
+// Close cancels a schedules run under way and waits for it to end; later
+// runs are refused. Serve calls it as it stops; call it for a Server used
+// through Handler alone. It is safe to call more than once.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.stopped = true
+	s.mu.Unlock()
+	s.stopLife()
+	s.runs.Wait()
+}
+
 // ErrBusy is returned by RunSchedules while another run is under way.
 var ErrBusy = errors.New("the schedules are running already; wait for them to finish")
 
+// ErrStopped is returned by RunSchedules once the server has stopped.
+var ErrStopped = errors.New("the playground is stopping")
+
 // RunSchedules moves the clock on to at (when it is later) and runs the
 // schedules there, as the page's clock control does; the page shows the
-// run while it lasts, and how it went, and a failure is logged. It returns
-// ErrBusy when another run is under way, or the run's error.
+// run while it lasts, and how it went. The run goes on until it ends or
+// the server stops, whatever becomes of ctx: ctx bounds only the wait for
+// its result, so a page that goes away after the clock moved leaves the
+// run to finish. A run that fails is logged, unless the server's stop
+// ended it. RunSchedules returns ErrBusy when another run is under way,
+// ErrStopped once the server has stopped, ctx's error when it gives up
+// waiting, or the run's error.
 func (s *Server) RunSchedules(ctx context.Context, at time.Time) (string, error) {
 	if s.cfg.RunSchedules == nil {
 		return "", errors.New("the schedules cannot be run from this page")
@@ -237,18 +273,51 @@ func (s *Server) RunSchedules(ctx context.Context, at time.Time) (string, error)
 	if !s.running.CompareAndSwap(false, true) {
 		return "", ErrBusy
 	}
-	defer s.running.Store(false)
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		s.running.Store(false)
+		return "", ErrStopped
+	}
+	s.runs.Add(1)
+	s.mu.Unlock()
 	if c := s.cfg.Clock; c != nil && at.After(c.Now()) {
 		if err := c.AdvanceTo(at); err != nil {
+			s.running.Store(false)
+			s.runs.Done()
 			return "", err
 		}
 	}
 	s.setStatus(scheduleStatus{At: at, Running: true})
+	type result struct {
+		summary string
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer s.runs.Done()
+		summary, err := s.runSchedules(at)
+		s.running.Store(false)
+		done <- result{summary, err}
+	}()
+	select {
+	case r := <-done:
+		return r.summary, r.err
+	case <-ctx.Done():
+		return "", fmt.Errorf("stopped waiting for the schedules at %s, which run on: %w", at.Format(time.RFC3339), ctx.Err())
+	}
+}
+
+// runSchedules runs the schedules at at on the server's life, and logs
+// and shows how it went.
+func (s *Server) runSchedules(at time.Time) (string, error) {
 	began := time.Now()
-	summary, err := s.cfg.RunSchedules(ctx, at)
+	summary, err := s.cfg.RunSchedules(s.life, at)
 	if err != nil {
-		if ctx.Err() == nil {
+		if s.life.Err() == nil {
 			s.log.Warn("schedules failed", "at", at, "err", err)
+		} else {
+			s.log.Info("schedules stopped: the playground is stopping", "at", at, "err", err)
 		}
 		s.setStatus(scheduleStatus{At: at, Text: err.Error(), Failed: true})
 		return "", err
@@ -279,16 +348,17 @@ func (s *Server) touch() {
 }
 
 func (s *Server) notifyLocked() {
+	s.rev++
 	close(s.changed)
 	s.changed = make(chan struct{})
 }
 
 // localChanged returns a channel closed at the next change of the page's
-// own state.
-func (s *Server) localChanged() <-chan struct{} {
+// own state, and the count of its changes so far.
+func (s *Server) localChanged() (<-chan struct{}, uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.changed
+	return s.changed, s.rev
 }
 
 // now returns the playground's time.
@@ -367,9 +437,12 @@ func (s *Server) refreshNames() *nameTable {
 
 // channels returns the conversations people can pick: channels, not DMs,
 // by name.
-func (s *Server) channels() []slacktest.Conversation {
+func (s *Server) channels() []slacktest.Conversation { return channelsOf(s.sim.Conversations()) }
+
+// channelsOf returns the conversations of convs people can pick, by name.
+func channelsOf(convs []slacktest.Conversation) []slacktest.Conversation {
 	var out []slacktest.Conversation
-	for _, c := range s.sim.Conversations() {
+	for _, c := range convs {
 		if c.IM || c.Name == "" || strings.HasPrefix(c.Name, "mpdm-") {
 			continue
 		}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -44,6 +45,11 @@ type fakeBot struct {
 	actions     []slack.InteractionCallback
 	submissions []slack.InteractionCallback
 	commands    []slack.SlashCommand
+	// ackCommand, when set, gives the ack of a slash command, and the
+	// command gets no other answer; answerSubmission, when set, gives the
+	// ack of a view submission.
+	ackCommand       func(slack.SlashCommand) any
+	answerSubmission func(slack.InteractionCallback) any
 }
 
 func startFakeBot(ctx context.Context, t *testing.T, sim *slacktest.Server) *fakeBot {
@@ -89,7 +95,12 @@ func (b *fakeBot) handle(ctx context.Context, evt socketmode.Event) {
 		cmd := evt.Data.(slack.SlashCommand)
 		b.mu.Lock()
 		b.commands = append(b.commands, cmd)
+		ackCommand := b.ackCommand
 		b.mu.Unlock()
+		if ackCommand != nil {
+			_ = b.client.Ack(*evt.Request, ackCommand(cmd))
+			return
+		}
 		_ = b.client.Ack(*evt.Request)
 		_ = slack.PostWebhookContext(ctx, cmd.ResponseURL, &slack.WebhookMessage{
 			Text: "Acme Corp is red", Blocks: &slack.Blocks{BlockSet: healthCard()}})
@@ -108,7 +119,12 @@ func (b *fakeBot) handle(ctx context.Context, evt socketmode.Event) {
 			b.mu.Lock()
 			b.submissions = append(b.submissions, cb)
 			first := len(b.submissions) == 1
+			answer := b.answerSubmission
 			b.mu.Unlock()
+			if answer != nil {
+				_ = b.client.Ack(*evt.Request, answer(cb))
+				return
+			}
 			if first {
 				_ = b.client.Ack(*evt.Request, slack.NewErrorsViewSubmissionResponse(map[string]string{"note": "Say a little more"}))
 				return
@@ -203,6 +219,25 @@ type testPlayground struct {
 	bot  *fakeBot
 	pg   *Server
 	http *httptest.Server
+	logs *syncBuffer
+}
+
+// syncBuffer is a log's output.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func newTestPlayground(ctx context.Context, t *testing.T, runs func(ctx context.Context, at time.Time) (string, error)) *testPlayground {
@@ -212,8 +247,10 @@ func newTestPlayground(ctx context.Context, t *testing.T, runs func(ctx context.
 	sim.AddUser(slacktest.User{ID: userMax, Name: "max", RealName: "Max Manager", TZ: "America/New_York"})
 	sim.AddChannel(slacktest.Channel{ID: chanAcme, Name: "acme-corp", Member: true})
 	sim.AddChannel(slacktest.Channel{ID: "C0PARTNER", Name: "partner-shared", Member: true, ExtShared: true, Shared: true})
+	logs := &syncBuffer{}
 	page, err := New(Config{
-		Slack: sim,
+		Logger: slog.New(slog.NewTextHandler(logs, nil)),
+		Slack:  sim,
 		People: []Person{
 			{ID: userDana, Name: "Dana Smith", Role: "csm", TZ: "Europe/Berlin", Channels: []string{chanAcme}},
 			{ID: userMax, Name: "Max Manager", Role: "manager", TZ: "America/New_York"},
@@ -228,7 +265,8 @@ func newTestPlayground(ctx context.Context, t *testing.T, runs func(ctx context.
 	}
 	ts := httptest.NewServer(page.Handler())
 	t.Cleanup(ts.Close)
-	return &testPlayground{sim: sim, bot: startFakeBot(ctx, t, sim), pg: page, http: ts}
+	t.Cleanup(page.Close)
+	return &testPlayground{sim: sim, bot: startFakeBot(ctx, t, sim), pg: page, http: ts, logs: logs}
 }
 
 // post calls the page's API and decodes its JSON answer into out.
@@ -391,57 +429,16 @@ func TestCommandCardAndForm(t *testing.T) {
 func TestEventStreamFollowsTheBot(t *testing.T) {
 	ctx := testContext(t)
 	p := newTestPlayground(ctx, t, nil)
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, p.http.URL+"/events?as="+userDana+"&in="+chanAcme, nil)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	events := make(chan fragments)
-	go func() {
-		defer close(events)
-		sc := bufio.NewScanner(res.Body)
-		sc.Buffer(make([]byte, 0, 1<<20), 1<<22)
-		for sc.Scan() {
-			data, ok := strings.CutPrefix(sc.Text(), "data: ")
-			if !ok {
-				continue
-			}
-			var f fragments
-			if json.Unmarshal([]byte(data), &f) == nil {
-				select {
-				case events <- f:
-				case <-ctx.Done():
-					return
-				}
-			}
-		}
-	}()
-	next := func() fragments {
-		t.Helper()
-		select {
-		case f, ok := <-events:
-			if !ok {
-				t.Fatal("the event stream ended")
-			}
-			return f
-		case <-ctx.Done():
-			t.Fatal("no event")
-		}
-		return fragments{}
-	}
-	first := next()
-	if !strings.Contains(first.Main, "Nothing here yet") || !strings.Contains(first.Sidebar, "acme-corp") || first.Modal != nil {
-		t.Fatalf("first event = %+v", first)
+	st := p.follow(ctx, t, "as="+userDana+"&in="+chanAcme)
+	first := st.next(t)
+	if first.Main == nil || !strings.Contains(*first.Main, "Nothing here yet") || first.Sidebar == nil ||
+		!strings.Contains(*first.Sidebar, "acme-corp") || first.Modal == nil || first.Modal.Key != "" || first.Clock == nil {
+		t.Fatalf("first event = %+v, want the whole page, no modal", first)
 	}
 	if _, err := p.sim.SendSlashCommand(ctx, slacktest.SlashCommand{Command: "/health", Text: "acme", UserID: userDana, ChannelID: chanAcme}); err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if f := next(); strings.Contains(f.Main, "Acme Corp") {
-			break
-		}
-	}
+	st.until(t, func() bool { return strings.Contains(st.feed(), "Acme Corp") })
 }
 
 // TestHomeTab opens the App Home: the page sends app_home_opened, and

@@ -29,10 +29,12 @@
     el.classList.toggle('error', !!isError);
   }
 
-  // Live updates: the server sends the sidebar, the main pane, the modal
-  // and the clock whenever they change; a modal is replaced only when a
-  // different one (or a new version of it) is shown, so typing survives.
-  const last = { sidebar: null, main: null, clock: null, modal: ($('#modal .overlay') || {}).dataset?.key || null };
+  // Live updates: the server sends what changed of the sidebar, the main
+  // pane, the modal and the clock. The feed comes as the keys of its
+  // items and the items that are new or changed; the others stay as
+  // they are. A modal is replaced only when a different one (or a new
+  // version of it) is shown, so typing survives.
+  const last = { modal: ($('#modal .overlay') || {}).dataset?.key || null };
 
   function feedAtBottom() {
     const feed = $('#feed');
@@ -44,35 +46,67 @@
     if (feed) feed.scrollTop = feed.scrollHeight;
   }
 
+  // keepScroll runs change, then keeps the feed at the bottom if it was,
+  // else where it was.
+  function keepScroll(change) {
+    const bottom = feedAtBottom();
+    const top = ($('#feed') || {}).scrollTop || 0;
+    change();
+    if (bottom) scrollDown(); else if ($('#feed')) $('#feed').scrollTop = top;
+  }
+
+  // applyFeed puts the feed's items in the order of u.keys, the changed
+  // ones from u.html. It returns false when the page lacks an item it
+  // should hold.
+  function applyFeed(u) {
+    const feed = $('#feed');
+    if (!feed) return false;
+    const held = new Map($$(':scope > .item[data-key]', feed).map((el) => [el.dataset.key, el]));
+    const tmpl = document.createElement('template');
+    const items = [];
+    for (const key of u.keys) {
+      let el = held.get(key);
+      if (Object.prototype.hasOwnProperty.call(u.html, key)) {
+        tmpl.innerHTML = u.html[key];
+        el = tmpl.content.firstElementChild;
+      }
+      if (!el) return false;
+      items.push(el);
+    }
+    const rest = $$(':scope > :not(.item)', feed); // the "older messages" line
+    keepScroll(() => feed.replaceChildren(...rest, ...items));
+    return true;
+  }
+
+  let src = null;
+
   function apply(f) {
-    if (f.sidebar !== last.sidebar) {
+    if (f.sidebar !== undefined) {
       $('#channels').innerHTML = f.sidebar;
-      last.sidebar = f.sidebar;
       filterChannels();
     }
-    if (f.main !== last.main) {
-      const bottom = feedAtBottom();
-      const top = ($('#feed') || {}).scrollTop || 0;
-      $('#main').innerHTML = f.main;
-      last.main = f.main;
-      if (bottom) scrollDown(); else if ($('#feed')) $('#feed').scrollTop = top;
+    if (f.main !== undefined) keepScroll(() => { $('#main').innerHTML = f.main; });
+    if (f.feed !== undefined && !applyFeed(f.feed)) {
+      // Out of step with the server: start over, which sends everything.
+      src.close();
+      connect();
+      return;
     }
-    const key = f.modal ? f.modal.key : null;
-    if (key !== last.modal) {
-      $('#modal').innerHTML = f.modal ? f.modal.html : '';
-      last.modal = key;
-      focusModal();
+    if (f.modal !== undefined) {
+      const key = f.modal.key || null;
+      if (key !== last.modal) {
+        $('#modal').innerHTML = key ? f.modal.html : '';
+        last.modal = key;
+        focusModal();
+      }
     }
-    if (f.clock !== last.clock) {
-      $('#clock-state').innerHTML = f.clock;
-      last.clock = f.clock;
-    }
+    if (f.clock !== undefined) $('#clock-state').innerHTML = f.clock;
     body.dataset.live = 'true';
   }
 
   function connect() {
     const q = new URLSearchParams({ as: where.as, in: where.in, tab: where.tab });
-    const src = new EventSource('/events?' + q);
+    src = new EventSource('/events?' + q);
     src.onmessage = (ev) => apply(JSON.parse(ev.data));
     src.onerror = () => { body.dataset.live = 'false'; };
   }

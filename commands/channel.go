@@ -61,12 +61,17 @@ func (c *Commands) registerChannel(r Registrar) {
 	r.HandleAction(actionCreateChannel, c.createChannel)
 }
 
-// mayCreateChannel reports whether the actor's role is one that may
-// create account channels (a CSM, a manager or an admin): the coarse gate
-// that shows "Create account channel" on a card. Whether they may create
-// a given account's channel is mayCreateChannelOf's to say.
-func mayCreateChannel(a bot.Actor) bool {
-	return a.Is(csbot.UserCSM, csbot.UserManager, csbot.UserAdmin)
+// mayCreateChannel reports whether the health card offers actor "Create
+// account channel" for account a: its CSM, managers (whether it is their
+// team's is checked on the click) and admins.
+func mayCreateChannel(actor bot.Actor, a csbot.Account) bool {
+	switch {
+	case actor.Is(csbot.UserAdmin, csbot.UserManager):
+		return true
+	case actor.Is(csbot.UserCSM):
+		return a.CSMUserID == actor.SlackID
+	}
+	return false
 }
 
 // mayCreateChannelOf reports whether the actor may create account a's

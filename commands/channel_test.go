@@ -608,3 +608,29 @@ func TestSyncChannelsChecksAMatchedChannelBeforePosting(t *testing.T) {
 		t.Error("the sync never asked conversations.info")
 	}
 }
+
+// The card offers "Create account channel" to the account's CSM, managers
+// and admins, and not to another CSM or to sales.
+func TestCreateChannelButtonShownToTheAccountsPeople(t *testing.T) {
+	t.Parallel()
+	d := healthNoDataDetail()
+	d.Account.CSMUserID = "U0CSM1"
+	as := func(id string, role csbot.UserRole) bot.Actor {
+		return bot.Actor{SlackID: id, Known: true, Role: role, User: csbot.User{SlackID: id, Role: role}}
+	}
+	for _, tt := range []struct {
+		actor bot.Actor
+		want  bool
+	}{
+		{as("U0CSM1", csbot.UserCSM), true},
+		{as("U0CSM2", csbot.UserCSM), false},
+		{as("U0BOSS1", csbot.UserManager), true},
+		{as("U0ADMIN", csbot.UserAdmin), true},
+		{as("U0SALES", csbot.UserSales), false},
+	} {
+		rep := healthRenderer().HealthCardForTest(tt.actor, d, nil, false)
+		if got := strings.Contains(healthBlocksJSON(t, rep), "Create account channel"); got != tt.want {
+			t.Errorf("%s (%s) sees the button: %v, want %v", tt.actor.SlackID, tt.actor.Role, got, tt.want)
+		}
+	}
+}

@@ -82,7 +82,7 @@ func (c *Commands) cardOf(actor bot.Actor, d csbot.AccountDetail, now time.Time,
 		Channel: ch,
 		Shared:  shared,
 		// Only to the reader: a card in a channel is for everyone there.
-		CreateChannel: !shared && d.Account.SlackChannelID == "" && mayCreateChannel(actor),
+		CreateChannel: !shared && d.Account.SlackChannelID == "" && mayCreateChannel(actor, d.Account),
 	})
 }
 

@@ -653,12 +653,13 @@ func (c *Commands) handoffOfButton(ctx context.Context, req bot.ActionRequest) (
 
 // openAmend answers "Amend": the form prefilled with the handoff.
 func (c *Commands) openAmend(ctx context.Context, req bot.ActionRequest) (bot.Reply, error) {
-	if msg := handoffRefusal(req.Actor); msg != "" {
-		return usage(msg), nil
-	}
+	// The handoff first, so that a refusal is audited with its account.
 	v, rep, err := c.handoffOfButton(ctx, req)
 	if err != nil || rep != nil {
 		return deref(rep), err
+	}
+	if msg := handoffRefusal(req.Actor); msg != "" {
+		return usage(msg), nil
 	}
 	if v.Handoff.State == csbot.HandoffClosed {
 		return usage(msgClosedHandoff), nil
@@ -676,12 +677,13 @@ func (c *Commands) openAmend(ctx context.Context, req bot.ActionRequest) (bot.Re
 
 // ackHandoff answers "Acknowledge" on a posted handoff.
 func (c *Commands) ackHandoff(ctx context.Context, req bot.ActionRequest) (bot.Reply, error) {
-	if !mayAcknowledge(req.Actor) {
-		return usage(msgNoAck), nil
-	}
+	// The handoff first, so that a refusal is audited with its account.
 	v, rep, err := c.handoffOfButton(ctx, req)
 	if err != nil || rep != nil {
 		return deref(rep), err
+	}
+	if !mayAcknowledge(req.Actor) {
+		return usage(msgNoAck), nil
 	}
 	h, first, err := c.cfg.Store.AckHandoff(ctx, v.Handoff.ID, req.Actor.SlackID, c.cfg.Now())
 	switch {
@@ -706,12 +708,13 @@ func (c *Commands) ackHandoff(ctx context.Context, req bot.ActionRequest) (bot.R
 
 // openReassign answers "Reassign": a form to choose the new owner.
 func (c *Commands) openReassign(ctx context.Context, req bot.ActionRequest) (bot.Reply, error) {
-	if !mayAcknowledge(req.Actor) {
-		return usage(msgNoAck), nil
-	}
+	// The handoff first, so that a refusal is audited with its account.
 	v, rep, err := c.handoffOfButton(ctx, req)
 	if err != nil || rep != nil {
 		return deref(rep), err
+	}
+	if !mayAcknowledge(req.Actor) {
+		return usage(msgNoAck), nil
 	}
 	if v.Handoff.State == csbot.HandoffClosed {
 		return usage(msgClosedHandoff), nil

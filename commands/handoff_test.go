@@ -588,6 +588,16 @@ func TestHandoffAcknowledge(t *testing.T) {
 			t.Errorf("%s acknowledged: %q, want a refusal", who, rep.Text)
 		}
 	}
+	// The refusals are audited with the account.
+	refused := auditEntries(ctx, t, e.store, "action:"+commands.ActionHandoffAckForTest)
+	if len(refused) != 3 {
+		t.Errorf("%d refused acknowledgements audited, want 3", len(refused))
+	}
+	for _, entry := range refused {
+		if entry.AccountID != e.accountID(ctx, t, "ACME-001") {
+			t.Errorf("refused acknowledgement audited without Acme: %+v", entry)
+		}
+	}
 	rep := e.click(ctx, t, "U0ONB1", handoffOnboardingChannel, "handoff_actions", commands.ActionHandoffAckForTest, id)
 	if rep.Text != "Acknowledged the handoff for *Acme Corp*; <@U0SALES> is told." || rep.Visibility != bot.Ephemeral {
 		t.Errorf("acknowledge replied %q", rep.Text)

@@ -181,12 +181,13 @@ func newCommands(cfg config, policy csbot.Policy, db *database, channels command
 	cc := commands.Config{Store: db.Store, Policy: policy, FiscalYearStart: month,
 		Location: loc, Channels: channels, Logger: log, OnboardingChannel: cfg.OnboardingChan,
 		ChannelPattern: cfg.ChannelPattern}
+	w := wiringOf(opts)
 	if cfg.BotToken != "" {
 		// Account channels ("Create account channel", csbot channels
-		// sync) are made through the Web API.
-		cc.Slack = bot.NewClient(cfg.BotToken, cfg.AppToken, cfg.SlackAPIURL)
+		// sync) are made through the Web API, counted in the metrics like
+		// every other call.
+		cc.Slack = bot.NewClient(cfg.BotToken, cfg.AppToken, cfg.SlackAPIURL, bot.WithMetrics(w.metrics))
 	}
-	w := wiringOf(opts)
 	cc.Now = w.now
 	if d := newDrafter(cfg, log, w.draftObserve); d != nil {
 		cc.Drafter = d

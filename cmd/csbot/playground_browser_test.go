@@ -156,6 +156,23 @@ func TestPlaygroundInTheBrowser(t *testing.T) {
 			t.Fatalf("%s: %v\npage errors: %v", what, err, errs.list())
 		}
 	}
+	// navigate is step for clicks that only move between channels, which
+	// may be tried again: the sidebar is redrawn when a message arrives,
+	// and a link found just before that is gone when clicked.
+	navigate := func(what string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		for attempt := 1; ; attempt++ {
+			err := chromedp.Do(b, actions...)
+			if err == nil {
+				return
+			}
+			if attempt == 5 || !strings.Contains(err.Error(), "Could not find node") {
+				shot("playground-failed.png")
+				t.Fatalf("%s: %v\npage errors: %v", what, err, errs.list())
+			}
+			t.Logf("%s: the page changed under the click (%v); again", what, err)
+		}
+	}
 	text := func(sel string) string {
 		t.Helper()
 		s, err := chromedp.Run(b, chromedp.Text(chromedp.CSS(sel)))
@@ -179,7 +196,7 @@ func TestPlaygroundInTheBrowser(t *testing.T) {
 	if got := text(".who .me"); !strings.HasPrefix(got, "csm") {
 		t.Errorf("the person's role reads %q", got)
 	}
-	step("open the account's channel",
+	navigate("open the account's channel",
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#channels a[href*=%q]`, "in="+url.QueryEscape(p.account.SlackChannelID)))),
 		chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf(`body[data-in=%q]`, p.account.SlackChannelID))))
 
@@ -241,7 +258,7 @@ func TestPlaygroundInTheBrowser(t *testing.T) {
 		chromedp.WaitNotPresent(chromedp.CSS(`#modal form.modal`)))
 
 	// csbot confirms in the DM.
-	step("open the DM with csbot",
+	navigate("open the DM with csbot",
 		chromedp.Click(chromedp.CSS(`#channels a.chan:first-of-type`)),
 		chromedp.WaitVisible(chromedp.CSS(`body[data-in^="D"]`)),
 		chromedp.WaitVisible(chromedp.Search(`//div[contains(@class,"msg")]//div[contains(@class,"md")][contains(., "Saved your view of")]`)))

@@ -319,8 +319,11 @@ func TestMetricsEndpoint(t *testing.T) {
 	srv := slacktest.New(t)
 	srv.AddUser(slacktest.User{ID: "U0CSM", Name: "cass"})
 	srv.AddChannel(slacktest.Channel{ID: "C0ACME", Name: "acct-acme", Member: true})
+	// Cass has a time zone on file, so the scheduler's due pass, which
+	// asks Slack for missing ones, makes no users.info call of its own to
+	// take the 429 meant for the second ping.
 	b := startOpsBot(ctx, t, srv, nil,
-		"users", "slack_id,role,name\nU0CSM,csm,Cass Success\n")
+		"users", "slack_id,role,name,timezone\nU0CSM,csm,Cass Success,America/New_York\n")
 	b.waitReadyz(ctx, t, http.StatusOK, "at start")
 
 	ping := func() {
@@ -425,7 +428,9 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	}
 	srv.AddChannel(slacktest.Channel{ID: "C0ACME", Name: "acct-acme", Member: true})
 	b := startOpsBot(ctx, t, srv, map[string]string{"CSBOT_LOG_LEVEL": "debug"},
-		"users", "slack_id,role,name,email\nU0CSM,csm,Cass Success,cass@vendor.example\nU0AE,sales,Sam Seller,sam@vendor.example\n",
+		// Time zones on file: the due pass asks Slack for no one's, so
+		// the failing users.info below meets the user check it is for.
+		"users", "slack_id,role,name,email,timezone\nU0CSM,csm,Cass Success,cass@vendor.example,America/New_York\nU0AE,sales,Sam Seller,sam@vendor.example,America/New_York\n",
 		"accounts", "external_id,name,tier,arr,domain,csm,ae,channel\nACME-1,Acme Corp,high,120000,acme.example,U0CSM,U0AE,C0ACME\n",
 		"contacts", "account_external_id,name,role,email,title\nACME-1,Rita Renewals,renewal,rita@acme.example,VP Ops\nACME-1,Chad Champion,champion,chad@acme.example,Lead\n",
 		"renewals", "external_id,account_external_id,renewal_date,arr\nR-1,ACME-1,"+time.Now().AddDate(0, 2, 0).Format("2006-01-02")+",120000\n",

@@ -94,9 +94,9 @@ type commandRequest struct {
 
 func (s *Server) apiCommand(w http.ResponseWriter, r *http.Request) {
 	handle(s, w, r, func(ctx context.Context, req commandRequest) (any, error) {
-		p, ok := s.people[req.As]
-		if !ok {
-			return nil, badRequest("unknown person %q", req.As)
+		p, err := s.known(req.As)
+		if err != nil {
+			return nil, err
 		}
 		if c, ok := s.refreshNames().channels[req.In]; !ok || (c.IM && c.User != p.ID) {
 			return nil, badRequest("unknown channel %q", req.In)
@@ -176,9 +176,9 @@ type actionRequest struct {
 
 func (s *Server) apiAction(w http.ResponseWriter, r *http.Request) {
 	handle(s, w, r, func(ctx context.Context, req actionRequest) (any, error) {
-		p, ok := s.people[req.As]
-		if !ok {
-			return nil, badRequest("unknown person %q", req.As)
+		p, err := s.known(req.As)
+		if err != nil {
+			return nil, err
 		}
 		in := slacktest.Interaction{Type: "block_actions", UserID: p.ID}
 		var blocks []*block
@@ -263,9 +263,9 @@ type submitAnswer struct {
 
 func (s *Server) apiSubmit(w http.ResponseWriter, r *http.Request) {
 	handle(s, w, r, func(ctx context.Context, req submitRequest) (any, error) {
-		p, ok := s.people[req.As]
-		if !ok {
-			return nil, badRequest("unknown person %q", req.As)
+		p, err := s.known(req.As)
+		if err != nil {
+			return nil, err
 		}
 		stack := s.modals.stack(s.sim.Views(), p.ID)
 		if len(stack) == 0 || stack[len(stack)-1].ID != req.View {
@@ -333,9 +333,9 @@ type closeRequest struct {
 
 func (s *Server) apiClose(w http.ResponseWriter, r *http.Request) {
 	handle(s, w, r, func(ctx context.Context, req closeRequest) (any, error) {
-		p, ok := s.people[req.As]
-		if !ok {
-			return nil, badRequest("unknown person %q", req.As)
+		p, err := s.known(req.As)
+		if err != nil {
+			return nil, err
 		}
 		stack := s.modals.stack(s.sim.Views(), p.ID)
 		if len(stack) == 0 || stack[len(stack)-1].ID != req.View {
@@ -370,9 +370,9 @@ type homeRequest struct {
 
 func (s *Server) apiHome(w http.ResponseWriter, r *http.Request) {
 	handle(s, w, r, func(ctx context.Context, req homeRequest) (any, error) {
-		p, ok := s.people[req.As]
-		if !ok {
-			return nil, badRequest("unknown person %q", req.As)
+		p, err := s.known(req.As)
+		if err != nil {
+			return nil, err
 		}
 		sctx, cancel := s.sendContext(ctx)
 		defer cancel()
@@ -392,9 +392,9 @@ type clockRequest struct {
 
 func (s *Server) apiClock(w http.ResponseWriter, r *http.Request) {
 	handle(s, w, r, func(ctx context.Context, req clockRequest) (any, error) {
-		p, ok := s.people[req.As]
-		if !ok {
-			return nil, badRequest("unknown person %q", req.As)
+		p, err := s.known(req.As)
+		if err != nil {
+			return nil, err
 		}
 		at, err := clockTarget(s.now(), s.zone(p), req.Step, req.At)
 		if err != nil {
@@ -437,4 +437,14 @@ func clockTarget(now time.Time, loc *time.Location, step, at string) (time.Time,
 		return t, nil
 	}
 	return time.Time{}, badRequest("unknown clock step %q", step)
+}
+
+// known returns the person a request acts as, or a bad request naming
+// them (unlike person, it falls back to no one).
+func (s *Server) known(as string) (Person, error) {
+	p, ok := s.people[as]
+	if !ok {
+		return Person{}, badRequest("unknown person %q", as)
+	}
+	return p, nil
 }

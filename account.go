@@ -95,7 +95,7 @@ func (c Cents) String() string {
 		c = -c
 	}
 	whole, frac := int64(c)/100, int64(c)%100
-	s := groupThousands(whole)
+	s := GroupThousands(whole)
 	if frac != 0 {
 		s += fmt.Sprintf(".%02d", frac)
 	}
@@ -124,7 +124,8 @@ func (c Cents) Short() string {
 
 func trimZero(s string) string { return strings.TrimSuffix(s, ".0") }
 
-func groupThousands(n int64) string {
+// GroupThousands writes n with comma thousands separators: 12,345.
+func GroupThousands(n int64) string {
 	s := fmt.Sprintf("%d", n)
 	if len(s) <= 3 {
 		return s

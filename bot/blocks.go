@@ -337,7 +337,7 @@ func Truncate(s string, maxLen int) string {
 	if utf8.RuneCountInString(s) <= maxLen {
 		return s
 	}
-	return strings.TrimRightFunc(prefixRunes(s, maxLen-1), unicode.IsSpace) + Ellipsis
+	return strings.TrimRightFunc(PrefixRunes(s, maxLen-1), unicode.IsSpace) + Ellipsis
 }
 
 // TruncateMrkdwn is Truncate for mrkdwn text: it never cuts inside an
@@ -350,7 +350,7 @@ func TruncateMrkdwn(s string, maxLen int) string {
 	if utf8.RuneCountInString(s) <= maxLen {
 		return s
 	}
-	cut := prefixRunes(s, maxLen-1)
+	cut := PrefixRunes(s, maxLen-1)
 	if i := strings.LastIndexByte(cut, '<'); i >= 0 && !strings.Contains(cut[i:], ">") {
 		cut = cut[:i]
 	}
@@ -361,7 +361,7 @@ func TruncateMrkdwn(s string, maxLen int) string {
 }
 
 // prefixRunes returns the first n code points of s.
-func prefixRunes(s string, n int) string {
+func PrefixRunes(s string, n int) string {
 	i := 0
 	for range n {
 		if i >= len(s) {

@@ -469,34 +469,12 @@ func (c *Commands) ebrExport(ctx context.Context, req bot.ActionRequest) (bot.Re
 	if err != nil || rep != nil {
 		return deref(rep), err
 	}
-	name := fmt.Sprintf("%s-ebr-%s-v%d.md", slugOf(v.Facts.Account.Name), slugOf(v.Period.Label), v.Version)
+	name := fmt.Sprintf("%s-ebr-%s-v%d.md", cmp.Or(csbot.SlugChannelName(v.Facts.Account.Name), "account"),
+		csbot.SlugChannelName(v.Period.Label), v.Version)
 	title := fmt.Sprintf("EBR draft: %s, %s (version %d)", v.Facts.Account.Name, v.Period.Label, v.Version)
 	m := c.draftModal(v, metaOf(req), ":page_facing_up: Sent to your direct messages with csbot as a Markdown file.")
 	return bot.Reply{
 		UpdateView: &m,
 		Upload:     &bot.FileUpload{Filename: name, Title: title, Content: csbot.EBRMarkdown(v), Comment: bot.Escape(title)},
 	}, nil
-}
-
-// slugOf is s in lower case with runs of other characters than letters
-// and digits as one dash: "Acme Corp." -> "acme-corp".
-func slugOf(s string) string {
-	var b strings.Builder
-	dash := false
-	for _, r := range strings.ToLower(s) {
-		if r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9') {
-			if dash && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			b.WriteRune(r)
-			dash = false
-			continue
-		}
-		dash = true
-	}
-	out := b.String()
-	if out == "" {
-		return "account"
-	}
-	return bot.Truncate(out, 60)
 }

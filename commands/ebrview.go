@@ -102,7 +102,7 @@ func provenance(v csbot.EBRVersion) string {
 			s += fmt.Sprintf(" in %.1f s", v.Latency.Seconds())
 		}
 		if n := v.PromptTokens + v.CompletionTokens; n > 0 {
-			s += fmt.Sprintf(" (%s tokens)", thousands(n))
+			s += fmt.Sprintf(" (%s tokens)", csbot.GroupThousands(int64(n)))
 		}
 		parts = append(parts, s)
 	default:
@@ -110,15 +110,6 @@ func provenance(v csbot.EBRVersion) string {
 	}
 	parts = append(parts, "figures computed from csbot's data")
 	return strings.Join(parts, " · ")
-}
-
-// thousands writes n with comma separators: 12,345.
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
 
 // draftBody is the draft's notes and sections as blocks: why it came from
@@ -158,7 +149,7 @@ func draftBody(v csbot.EBRVersion) []slack.Block {
 func splitMrkdwn(text string, limit int) []string {
 	var parts []string
 	for utf8.RuneCountInString(text) > limit {
-		cut := len(prefixOfRunes(text, limit))
+		cut := len(bot.PrefixRunes(text, limit))
 		if i := strings.LastIndexByte(text[:cut], '\n'); i > cut/2 {
 			cut = i
 		} else if i := strings.LastIndexByte(text[:cut], ' '); i > cut/2 {
@@ -170,17 +161,6 @@ func splitMrkdwn(text string, limit int) []string {
 		text = strings.TrimLeft(text[cut:], " \n")
 	}
 	return append(parts, text)
-}
-
-// prefixOfRunes is the first n runes of s.
-func prefixOfRunes(s string, n int) string {
-	for i := range s {
-		if n == 0 {
-			return s[:i]
-		}
-		n--
-	}
-	return s
 }
 
 // ebrMessage is the draft as a channel message: its text fallback and
@@ -235,7 +215,7 @@ func ebrEditModal(v csbot.EBRVersion, meta ebrMeta) slack.ModalViewRequest {
 		v.Version, bot.Bold(bot.Truncate(v.Facts.Account.Name, maxNameChars)), bot.Escape(v.Period.Label))))}
 	for _, key := range csbot.EBRSections() {
 		in := slack.NewPlainTextInputBlockElement(nil, ebrEditAction).WithMultiline(true).WithMaxLength(maxEBRSectionEdit)
-		in.InitialValue = prefixOfRunes(strings.TrimSpace(v.Draft.Sections[key]), maxEBRSectionEdit)
+		in.InitialValue = bot.PrefixRunes(strings.TrimSpace(v.Draft.Sections[key]), maxEBRSectionEdit)
 		b := slack.NewInputBlock(ebrEditBlock+key, plainText(csbot.EBRSectionTitle(key)), nil, in)
 		b.Optional = true
 		blocks = append(blocks, b)
